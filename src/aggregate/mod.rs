@@ -1,0 +1,388 @@
+//! Accumulators: what a worker folds its records into, and the merge that joins workers.
+//!
+//! Every accumulator is a sum, a min/max or a per-second count, so merging is commutative
+//! and associative: the same merge serves rayon workers, shards and (later) resumed runs,
+//! and the result does not depend on the order objects were read in.
+
+pub mod intern;
+pub mod rates;
+
+use rustc_hash::FxHashMap;
+
+use crate::attribute::sigv2::Evidence;
+use crate::attribute::{kms, principal, sigv2, tls, user_agent};
+use crate::record::{Malformed, Record};
+use crate::time::hour_of;
+use intern::{Interner, NULL, Sym};
+use rates::SecondCounts;
+
+/// Calls (or requests) of one group, and when they happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    pub count: u64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
+impl Tally {
+    fn at(t: i64) -> Tally {
+        Tally {
+            count: 1,
+            first_seen: t,
+            last_seen: t,
+        }
+    }
+
+    fn add(&mut self, t: i64) {
+        self.count += 1;
+        self.first_seen = self.first_seen.min(t);
+        self.last_seen = self.last_seen.max(t);
+    }
+
+    fn merge(&mut self, o: Tally) {
+        self.count += o.count;
+        self.first_seen = self.first_seen.min(o.first_seen);
+        self.last_seen = self.last_seen.max(o.last_seen);
+    }
+}
+
+fn tally<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Tally>, key: K, t: i64) {
+    map.entry(key)
+        .and_modify(|tally| tally.add(t))
+        .or_insert_with(|| Tally::at(t));
+}
+
+/// Declares a key struct of interned fields plus a `remap` that moves it to another interner.
+macro_rules! interned_key {
+    ($(#[$doc:meta])* $name:ident { $($field:ident),* $(; $($plain:ident : $ty:ty),*)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name {
+            pub hour: i64,
+            $(pub $field: Sym,)*
+            $($(pub $plain: $ty,)*)?
+        }
+        impl $name {
+            fn remap(self, table: &[Sym]) -> Self {
+                $name {
+                    hour: self.hour,
+                    $($field: table[self.$field as usize],)*
+                    $($($plain: self.$plain,)*)?
+                }
+            }
+        }
+    };
+}
+
+interned_key!(
+    /// One row of `kms_calls.parquet`.
+    KmsCallKey { account_id, region, principal, principal_type, event_name, key_arn, via_service, s3_bucket, error_code; bucket_key: Option<bool> }
+);
+interned_key!(
+    /// One row of `kms_rates.parquet`; `principal == NULL` is the account-and-region scope.
+    RateKey { account_id, region, principal }
+);
+interned_key!(
+    /// One row of `sigv2_requests.parquet`.
+    SigV2Key { account_id, region, principal, principal_type, user_agent, ua_family, ua_version, event_name, bucket, source_ip, auth_method; evidence: Evidence }
+);
+interned_key!(
+    /// One row of `tls_legacy.parquet`.
+    TlsKey { account_id, region, event_source, principal, principal_type, user_agent, ua_family, ua_version, tls_version, cipher_suite, source_ip }
+);
+
+/// Which records the user asked for (`--start`, `--end`, `--account`, `--region`).
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    pub start: Option<i64>,
+    /// Exclusive.
+    pub end: Option<i64>,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+/// Why a readable record was left out of the answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    OutsideTimeRange,
+    OtherAccount,
+    OtherRegion,
+}
+
+impl RecordFilter {
+    fn check(&self, r: &Record<'_>, account: Option<&str>) -> Result<(), SkipReason> {
+        if self.start.is_some_and(|s| r.event_time < s)
+            || self.end.is_some_and(|e| r.event_time >= e)
+        {
+            return Err(SkipReason::OutsideTimeRange);
+        }
+        if !self.accounts.is_empty()
+            && !account.is_some_and(|a| self.accounts.iter().any(|x| x == a))
+        {
+            return Err(SkipReason::OtherAccount);
+        }
+        if !self.regions.is_empty()
+            && !r
+                .aws_region
+                .is_some_and(|g| self.regions.iter().any(|x| x == g))
+        {
+            return Err(SkipReason::OtherRegion);
+        }
+        Ok(())
+    }
+}
+
+/// How many records went where. Reconciles:
+/// `total == attributed + skipped_* + malformed`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordCounts {
+    pub total: u64,
+    pub attributed: u64,
+    pub skipped_outside_time_range: u64,
+    pub skipped_other_account: u64,
+    pub skipped_other_region: u64,
+    /// Indexed by `Malformed as usize`.
+    pub malformed: [u64; 4],
+    pub kms: u64,
+    pub kms_symmetric: u64,
+    pub s3: u64,
+    pub s3_data: u64,
+    pub sigv2: u64,
+    pub tls_legacy: u64,
+    /// Fields read as unknown because their JSON type was unexpected.
+    pub odd_fields: u64,
+}
+
+impl RecordCounts {
+    pub fn malformed_total(&self) -> u64 {
+        self.malformed.iter().sum()
+    }
+
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped_outside_time_range + self.skipped_other_account + self.skipped_other_region
+    }
+
+    fn merge(&mut self, o: &RecordCounts) {
+        self.total += o.total;
+        self.attributed += o.attributed;
+        self.skipped_outside_time_range += o.skipped_outside_time_range;
+        self.skipped_other_account += o.skipped_other_account;
+        self.skipped_other_region += o.skipped_other_region;
+        for (mine, theirs) in self.malformed.iter_mut().zip(o.malformed) {
+            *mine += theirs;
+        }
+        self.kms += o.kms;
+        self.kms_symmetric += o.kms_symmetric;
+        self.s3 += o.s3;
+        self.s3_data += o.s3_data;
+        self.sigv2 += o.sigv2;
+        self.tls_legacy += o.tls_legacy;
+        self.odd_fields += o.odd_fields;
+    }
+}
+
+/// A user agent's parsed client, cached per distinct agent string.
+#[derive(Debug, Clone, Copy)]
+struct ClientSyms {
+    family: Sym,
+    version: Sym,
+}
+
+/// Everything one worker (or a whole run, after merging) has learned.
+#[derive(Debug, Default)]
+pub struct Accumulators {
+    pub strings: Interner,
+    pub records: RecordCounts,
+    pub kms_calls: FxHashMap<KmsCallKey, Tally>,
+    pub kms_rates: FxHashMap<RateKey, SecondCounts>,
+    pub sigv2: FxHashMap<SigV2Key, Tally>,
+    pub tls: FxHashMap<TlsKey, Tally>,
+    clients: FxHashMap<Sym, ClientSyms>,
+    principal_buf: String,
+}
+
+impl Accumulators {
+    pub fn count_malformed(&mut self, why: Malformed) {
+        self.records.total += 1;
+        self.records.malformed[why as usize] += 1;
+    }
+
+    /// Folds one record into the answers. The hot path: no allocation unless a string is new.
+    pub fn add(&mut self, r: &Record<'_>, filter: &RecordFilter) {
+        self.records.total += 1;
+        self.records.odd_fields += u64::from(r.odd_fields);
+        let account = principal::account_id(r);
+        if let Err(why) = filter.check(r, account) {
+            match why {
+                SkipReason::OutsideTimeRange => self.records.skipped_outside_time_range += 1,
+                SkipReason::OtherAccount => self.records.skipped_other_account += 1,
+                SkipReason::OtherRegion => self.records.skipped_other_region += 1,
+            }
+            return;
+        }
+        self.records.attributed += 1;
+        let is_kms = r.is_kms();
+        let is_s3 = r.is_s3();
+        let sigv2 = if is_s3 { sigv2::observed(&r.s3) } else { None };
+        let legacy_tls = r.tls.version.filter(|v| tls::is_legacy_tls(v));
+        if is_s3 {
+            self.records.s3 += 1;
+            self.records.s3_data += u64::from(r.event_category == Some("Data"));
+        }
+        if !is_kms && sigv2.is_none() && legacy_tls.is_none() {
+            return;
+        }
+
+        let hour = hour_of(r.event_time);
+        let account_id = self.strings.intern_opt(account);
+        let region = self.strings.intern_opt(r.aws_region);
+        let principal_name = principal::principal(&r.identity);
+        let mut buf = std::mem::take(&mut self.principal_buf);
+        let principal = self.strings.intern(principal_name.render(&mut buf));
+        self.principal_buf = buf;
+        let principal_type = self.strings.intern_opt(r.identity.kind);
+
+        if is_kms {
+            self.add_kms(r, hour, account_id, region, principal, principal_type);
+        }
+        if let Some(evidence) = sigv2 {
+            self.records.sigv2 += 1;
+            let (user_agent, client) = self.user_agent(r.user_agent);
+            let key = SigV2Key {
+                hour,
+                account_id,
+                region,
+                principal,
+                principal_type,
+                user_agent,
+                ua_family: client.family,
+                ua_version: client.version,
+                event_name: self.strings.intern_opt(r.event_name),
+                bucket: self.strings.intern_opt(r.request.bucket_name),
+                source_ip: self.strings.intern_opt(r.source_ip),
+                auth_method: self.strings.intern_opt(r.s3.authentication_method),
+                evidence,
+            };
+            tally(&mut self.sigv2, key, r.event_time);
+        }
+        if let Some(version) = legacy_tls {
+            self.records.tls_legacy += 1;
+            let (user_agent, client) = self.user_agent(r.user_agent);
+            let key = TlsKey {
+                hour,
+                account_id,
+                region,
+                event_source: self.strings.intern(r.event_source),
+                principal,
+                principal_type,
+                user_agent,
+                ua_family: client.family,
+                ua_version: client.version,
+                tls_version: self.strings.intern(version),
+                cipher_suite: self
+                    .strings
+                    .intern_opt(r.tls.cipher_suite.or(r.s3.cipher_suite)),
+                source_ip: self.strings.intern_opt(r.source_ip),
+            };
+            tally(&mut self.tls, key, r.event_time);
+        }
+    }
+
+    fn add_kms(
+        &mut self,
+        r: &Record<'_>,
+        hour: i64,
+        account_id: Sym,
+        region: Sym,
+        principal: Sym,
+        principal_type: Sym,
+    ) {
+        self.records.kms += 1;
+        let bucket = r.request.s3_arn.and_then(kms::s3_bucket_of);
+        let key = KmsCallKey {
+            hour,
+            account_id,
+            region,
+            principal,
+            principal_type,
+            event_name: self.strings.intern_opt(r.event_name),
+            key_arn: self
+                .strings
+                .intern_opt(kms::key_arn(r.kms_key_arn, r.request.key_id)),
+            via_service: self.strings.intern_opt(principal::via_service(r)),
+            s3_bucket: self.strings.intern_opt(bucket.map(|(b, _)| b)),
+            bucket_key: bucket.map(|(_, on)| on),
+            error_code: self.strings.intern_opt(r.error_code),
+        };
+        tally(&mut self.kms_calls, key, r.event_time);
+
+        if r.event_name.is_some_and(kms::is_symmetric_operation) {
+            self.records.kms_symmetric += 1;
+            let second = (r.event_time - hour) as u16;
+            let throttled = r.error_code == Some(kms::THROTTLING_ERROR);
+            for scope_principal in [NULL, principal] {
+                let key = RateKey {
+                    hour,
+                    account_id,
+                    region,
+                    principal: scope_principal,
+                };
+                self.kms_rates
+                    .entry(key)
+                    .or_default()
+                    .record(second, throttled);
+            }
+        }
+    }
+
+    /// Interns an agent without S3's brackets, with its client family and version (cached).
+    fn user_agent(&mut self, logged: Option<&str>) -> (Sym, ClientSyms) {
+        let Some(ua) = logged.map(user_agent::strip_brackets) else {
+            return (
+                NULL,
+                ClientSyms {
+                    family: NULL,
+                    version: NULL,
+                },
+            );
+        };
+        let sym = self.strings.intern(ua);
+        if let Some(&client) = self.clients.get(&sym) {
+            return (sym, client);
+        }
+        let client = match user_agent::client_version(ua) {
+            Some(c) => ClientSyms {
+                family: self.strings.intern(c.family),
+                version: self.strings.intern(c.version),
+            },
+            None => ClientSyms {
+                family: NULL,
+                version: NULL,
+            },
+        };
+        self.clients.insert(sym, client);
+        (sym, client)
+    }
+
+    /// Joins another worker's accumulators into this one.
+    pub fn merge(&mut self, other: Accumulators) {
+        let table = self.strings.absorb(&other.strings);
+        self.records.merge(&other.records);
+        for (k, v) in other.kms_calls {
+            merge_tally(&mut self.kms_calls, k.remap(&table), v);
+        }
+        for (k, v) in other.sigv2 {
+            merge_tally(&mut self.sigv2, k.remap(&table), v);
+        }
+        for (k, v) in other.tls {
+            merge_tally(&mut self.tls, k.remap(&table), v);
+        }
+        for (k, v) in other.kms_rates {
+            self.kms_rates.entry(k.remap(&table)).or_default().merge(v);
+        }
+    }
+}
+
+fn merge_tally<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Tally>, key: K, v: Tally) {
+    map.entry(key).and_modify(|t| t.merge(v)).or_insert(v);
+}

@@ -1,0 +1,112 @@
+//! KMS facts: which operations share the request quota, which bucket a call served, and the
+//! default quotas per region.
+
+/// Symmetric cryptographic operations: they share one request quota per account and region
+/// per second (CLOUDTRAIL.md §4). Only these count toward `kms_rates`.
+pub fn is_symmetric_operation(event_name: &str) -> bool {
+    matches!(
+        event_name,
+        "Decrypt"
+            | "Encrypt"
+            | "GenerateDataKey"
+            | "GenerateDataKeyWithoutPlaintext"
+            | "GenerateDataKeyPair"
+            | "GenerateDataKeyPairWithoutPlaintext"
+            | "ReEncrypt"
+            | "GenerateRandom"
+    )
+}
+
+pub const THROTTLING_ERROR: &str = "ThrottlingException";
+
+/// The bucket behind an SSE-KMS call and whether it uses an S3 Bucket Key, from the
+/// `aws:s3:arn` encryption context: a bucket ARN means one data key per bucket (Bucket Key
+/// on), an object ARN means one per object (off).
+pub fn s3_bucket_of(s3_arn: &str) -> Option<(&str, bool)> {
+    let (_, resource) = s3_arn.split_once(":::")?;
+    match resource.split_once('/') {
+        Some((bucket, _object)) if !bucket.is_empty() => Some((bucket, false)),
+        Some(_) => None,
+        None if !resource.is_empty() => Some((resource, true)),
+        None => None,
+    }
+}
+
+/// The key a call used: the `AWS::KMS::Key` resource, else `keyId` when it is a full ARN
+/// (a bare id or alias cannot be told apart from another account's key of the same name).
+pub fn key_arn<'a>(resource_arn: Option<&'a str>, key_id: Option<&'a str>) -> Option<&'a str> {
+    resource_arn.or_else(|| key_id.filter(|k| k.starts_with("arn:")))
+}
+
+/// Default symmetric-operation quota (requests per second, per account and region), as AWS
+/// documents it today. Accounts can have it raised: `--quota REGION=RPS` overrides.
+pub fn default_quota_rps(region: &str) -> u64 {
+    match region {
+        "us-east-1" | "us-west-2" | "eu-west-1" => 100_000,
+        "us-east-2" | "ap-southeast-1" | "ap-southeast-2" | "ap-northeast-1" | "eu-central-1"
+        | "eu-west-2" => 20_000,
+        _ => 10_000,
+    }
+}
+
+/// The symmetric quota per region: AWS's defaults, with the user's overrides on top.
+#[derive(Debug, Clone, Default)]
+pub struct Quotas {
+    pub overrides: std::collections::BTreeMap<String, u64>,
+}
+
+impl Quotas {
+    pub fn rps(&self, region: &str) -> u64 {
+        self.overrides
+            .get(region)
+            .copied()
+            .unwrap_or_else(|| default_quota_rps(region))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_arn_means_no_bucket_key() {
+        assert_eq!(
+            s3_bucket_of("arn:aws:s3:::reports/2026/q1.csv"),
+            Some(("reports", false))
+        );
+        assert_eq!(
+            s3_bucket_of("arn:aws:s3:::reports"),
+            Some(("reports", true))
+        );
+        assert_eq!(
+            s3_bucket_of("arn:aws-cn:s3:::cn-bucket"),
+            Some(("cn-bucket", true))
+        );
+        assert_eq!(s3_bucket_of("arn:aws:s3:::"), None);
+        assert_eq!(s3_bucket_of("not-an-arn"), None);
+    }
+
+    #[test]
+    fn only_symmetric_operations_count_toward_the_quota() {
+        assert!(is_symmetric_operation("GenerateDataKey"));
+        assert!(!is_symmetric_operation("DescribeKey"));
+        assert!(!is_symmetric_operation("Sign"));
+    }
+
+    #[test]
+    fn key_arn_prefers_the_resource() {
+        assert_eq!(key_arn(Some("arn:k1"), Some("arn:k2")), Some("arn:k1"));
+        assert_eq!(key_arn(None, Some("alias/app")), None);
+        assert_eq!(
+            key_arn(None, Some("arn:aws:kms:us-east-1:1:key/x")),
+            Some("arn:aws:kms:us-east-1:1:key/x")
+        );
+    }
+
+    #[test]
+    fn quotas_follow_the_documented_table() {
+        assert_eq!(default_quota_rps("us-east-1"), 100_000);
+        assert_eq!(default_quota_rps("eu-central-1"), 20_000);
+        assert_eq!(default_quota_rps("sa-east-1"), 10_000);
+    }
+}

@@ -1,0 +1,142 @@
+//! Command-line flags (clap), turned into plain config structs: nothing past this module
+//! sees clap.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::aggregate::RecordFilter;
+use crate::decode::DEFAULT_MAX_OBJECT_BYTES;
+use crate::pipeline::AnalyzeConfig;
+use crate::time::{SECONDS_PER_HOUR, parse_cli_time};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "trailsift",
+    version,
+    about = "Reads a CloudTrail trail fast: who still signs S3 requests with SigV2 or speaks legacy TLS, and who is hammering KMS.",
+    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze ./trail-copy --start 2026-03-01 --end 2026-03-02 --region us-east-1 --out out\n  trailsift gen --out /tmp/trail --records 1000000 --seed 7"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyse a trail into Parquet, summary.json and a report on stdout.
+    Analyze(AnalyzeArgs),
+    /// Write a realistic synthetic trail (and the answers planted in it) for tests and benchmarks.
+    Gen(GenArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze trail/AWSLogs/111122223333 --start 2026-03-01T00:00:00Z --end 2026-03-01T12:00:00Z --quota us-east-1=150000\n\nOutputs in --out: kms_calls.parquet, kms_rates.parquet, sigv2_requests.parquet, tls_legacy.parquet, summary.json."
+)]
+pub struct AnalyzeArgs {
+    /// Trail directories (local copies of the bucket), or single .json.gz / .json log files.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Output directory (created if missing).
+    #[arg(long, default_value = "trailsift-out")]
+    pub out: PathBuf,
+    /// Only events at or after this time (RFC 3339, or a date meaning its midnight UTC).
+    #[arg(long, value_parser = parse_cli_time)]
+    pub start: Option<i64>,
+    /// Only events before this time (exclusive).
+    #[arg(long, value_parser = parse_cli_time)]
+    pub end: Option<i64>,
+    /// Only these accounts (repeatable).
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// Only these regions (repeatable).
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// How long after an event its file can be delivered, in seconds: files delivered later
+    /// than --end plus this are not read.
+    #[arg(long, default_value_t = SECONDS_PER_HOUR, value_name = "SECONDS")]
+    pub delivery_allowance: i64,
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Rows per table in the report.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Override the symmetric KMS quota of a region, in requests per second (repeatable).
+    #[arg(long = "quota", value_name = "REGION=RPS", value_parser = parse_quota)]
+    pub quotas: Vec<(String, u64)>,
+    /// Do not show progress on stderr.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Exit non-zero when any object failed (outputs are still written).
+    #[arg(long)]
+    pub strict: bool,
+    /// Largest decompressed size accepted for one object.
+    #[arg(long, default_value_t = DEFAULT_MAX_OBJECT_BYTES, value_name = "BYTES")]
+    pub max_object_bytes: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct GenArgs {
+    /// Output directory for the trail and truth.json.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Number of event records.
+    #[arg(long)]
+    pub records: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 2)]
+    pub accounts: u32,
+    #[arg(long, default_value_t = 2)]
+    pub regions: u32,
+    #[arg(long, default_value_t = 24)]
+    pub hours: u32,
+    /// Organization id (o-...): write an organization trail layout.
+    #[arg(long)]
+    pub org: Option<String>,
+}
+
+fn parse_quota(s: &str) -> Result<(String, u64), String> {
+    let (region, rps) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not REGION=RPS (for example us-east-1=150000)"))?;
+    let rps = rps
+        .parse::<u64>()
+        .ok()
+        .filter(|&r| r > 0)
+        .ok_or_else(|| format!("'{rps}' is not a positive number of requests per second"))?;
+    Ok((region.to_owned(), rps))
+}
+
+impl AnalyzeArgs {
+    pub fn into_config(self) -> Result<AnalyzeConfig, String> {
+        if let (Some(s), Some(e)) = (self.start, self.end)
+            && e <= s
+        {
+            return Err("--end must be after --start".to_owned());
+        }
+        if self.threads == Some(0) {
+            return Err("--threads must be at least 1".to_owned());
+        }
+        Ok(AnalyzeConfig {
+            inputs: self.inputs,
+            out_dir: self.out,
+            filter: RecordFilter {
+                start: self.start,
+                end: self.end,
+                accounts: self.accounts,
+                regions: self.regions,
+            },
+            delivery_allowance: self.delivery_allowance,
+            threads: self.threads,
+            top: self.top,
+            quota_overrides: self.quotas.into_iter().collect::<BTreeMap<_, _>>(),
+            progress: !self.no_progress,
+            strict: self.strict,
+            max_object_bytes: self.max_object_bytes,
+        })
+    }
+}

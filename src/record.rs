@@ -1,0 +1,336 @@
+//! The parsed view of one CloudTrail record: only the fields the analyses read, borrowed
+//! from the decompressed buffer (simd-json unescapes strings in place, so `\/` and
+//! `\u00e9` arrive as plain `&str`).
+//!
+//! Real records carry nulls, missing fields and odd types. A field of an unexpected type is
+//! treated as unknown and counted (`odd_fields`), never a reason to drop the record; a record
+//! is malformed only when it lacks what every analysis needs: a time and a source.
+
+use simd_json::prelude::*;
+use simd_json::tape::Value;
+
+use crate::time::parse_event_time;
+
+/// Why a record could not be used at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Malformed {
+    NotAnObject,
+    MissingEventTime,
+    InvalidEventTime,
+    MissingEventSource,
+}
+
+impl Malformed {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Malformed::NotAnObject => "record is not a JSON object",
+            Malformed::MissingEventTime => "eventTime missing or not a string",
+            Malformed::InvalidEventTime => {
+                "eventTime is not a UTC timestamp (YYYY-MM-DDTHH:MM:SSZ)"
+            }
+            Malformed::MissingEventSource => "eventSource missing or not a string",
+        }
+    }
+}
+
+/// `userIdentity`, reduced to what attribution needs.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Identity<'a> {
+    pub kind: Option<&'a str>,
+    pub arn: Option<&'a str>,
+    pub account_id: Option<&'a str>,
+    pub invoked_by: Option<&'a str>,
+    pub session_issuer_arn: Option<&'a str>,
+}
+
+/// The few `requestParameters` the KMS and S3 analyses read.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RequestFacts<'a> {
+    pub bucket_name: Option<&'a str>,
+    pub key_id: Option<&'a str>,
+    /// `encryptionContext."aws:s3:arn"`: object ARN (no Bucket Key) or bucket ARN.
+    pub s3_arn: Option<&'a str>,
+    /// `encryptionContext."aws:cloudtrail:arn"`: CloudTrail encrypting its own logs.
+    pub cloudtrail_arn: Option<&'a str>,
+}
+
+/// S3's `additionalEventData`, keys matched case-insensitively (`cipherSuite` is seen).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct S3EventData<'a> {
+    pub signature_version: Option<&'a str>,
+    pub authentication_method: Option<&'a str>,
+    pub cipher_suite: Option<&'a str>,
+}
+
+/// `tlsDetails`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TlsDetails<'a> {
+    pub version: Option<&'a str>,
+    pub cipher_suite: Option<&'a str>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Record<'a> {
+    /// Epoch seconds.
+    pub event_time: i64,
+    pub event_source: &'a str,
+    pub event_name: Option<&'a str>,
+    pub aws_region: Option<&'a str>,
+    pub recipient_account_id: Option<&'a str>,
+    pub source_ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub error_code: Option<&'a str>,
+    pub event_id: Option<&'a str>,
+    pub shared_event_id: Option<&'a str>,
+    pub event_category: Option<&'a str>,
+    pub identity: Identity<'a>,
+    pub request: RequestFacts<'a>,
+    pub s3: S3EventData<'a>,
+    pub tls: TlsDetails<'a>,
+    /// `resources[].ARN` of the `AWS::KMS::Key` resource.
+    pub kms_key_arn: Option<&'a str>,
+    /// Fields the analyses read that had an unexpected JSON type (read as unknown).
+    pub odd_fields: u32,
+}
+
+pub const KMS_SOURCE: &str = "kms.amazonaws.com";
+pub const S3_SOURCE: &str = "s3.amazonaws.com";
+
+/// Reads a string field; null or absent is unknown, any other type is unknown *and odd*.
+fn string<'a>(v: Value<'_, 'a>, odd: &mut u32) -> Option<&'a str> {
+    match v.into_string() {
+        Some(s) => Some(s),
+        None => {
+            if !v.is_null() {
+                *odd += 1;
+            }
+            None
+        }
+    }
+}
+
+impl<'a> Record<'a> {
+    /// Extracts the record from its place on the tape, in one pass over its top-level keys.
+    pub fn from_tape(v: Value<'_, 'a>) -> Result<Record<'a>, Malformed> {
+        let obj = v.as_object().ok_or(Malformed::NotAnObject)?;
+        let mut r = Record::default();
+        let mut event_time = None;
+        let mut event_source = None;
+        let mut request_parameters = None;
+        let mut additional = None;
+        let mut resources = None;
+        let odd = &mut r.odd_fields;
+        for (key, value) in obj.iter() {
+            match key {
+                "eventTime" => event_time = Some(value),
+                "eventSource" => event_source = string(value, odd),
+                "eventName" => r.event_name = string(value, odd),
+                "awsRegion" => r.aws_region = string(value, odd),
+                "recipientAccountId" => r.recipient_account_id = string(value, odd),
+                "sourceIPAddress" => r.source_ip = string(value, odd),
+                "userAgent" => r.user_agent = string(value, odd),
+                "errorCode" => r.error_code = string(value, odd),
+                "eventID" => r.event_id = string(value, odd),
+                "sharedEventID" => r.shared_event_id = string(value, odd),
+                "eventCategory" => r.event_category = string(value, odd),
+                "userIdentity" => r.identity = identity(value, odd),
+                "tlsDetails" => r.tls = tls_details(value, odd),
+                // Read after the loop, once eventSource says whether they matter.
+                "requestParameters" => request_parameters = Some(value),
+                "additionalEventData" => additional = Some(value),
+                "resources" => resources = Some(value),
+                _ => {}
+            }
+        }
+        let event_time = event_time
+            .and_then(|v| v.into_string())
+            .ok_or(Malformed::MissingEventTime)?;
+        r.event_time = parse_event_time(event_time).ok_or(Malformed::InvalidEventTime)?;
+        r.event_source = event_source.ok_or(Malformed::MissingEventSource)?;
+        let odd = &mut r.odd_fields;
+        match r.event_source {
+            KMS_SOURCE => {
+                if let Some(p) = request_parameters {
+                    r.request = request_facts(p, odd);
+                }
+                if let Some(res) = resources {
+                    r.kms_key_arn = kms_key_arn(res);
+                }
+            }
+            S3_SOURCE => {
+                if let Some(p) = request_parameters {
+                    r.request = request_facts(p, odd);
+                }
+                if let Some(a) = additional {
+                    r.s3 = s3_event_data(a, odd);
+                }
+            }
+            _ => {}
+        }
+        Ok(r)
+    }
+
+    pub fn is_kms(&self) -> bool {
+        self.event_source == KMS_SOURCE
+    }
+
+    pub fn is_s3(&self) -> bool {
+        self.event_source == S3_SOURCE
+    }
+}
+
+fn identity<'a>(v: Value<'_, 'a>, odd: &mut u32) -> Identity<'a> {
+    let mut id = Identity::default();
+    let Some(obj) = v.as_object() else {
+        if !v.is_null() {
+            *odd += 1;
+        }
+        return id;
+    };
+    for (key, value) in obj.iter() {
+        match key {
+            "type" => id.kind = string(value, odd),
+            "arn" => id.arn = string(value, odd),
+            "accountId" => id.account_id = string(value, odd),
+            "invokedBy" => id.invoked_by = string(value, odd),
+            "sessionContext" => {
+                id.session_issuer_arn = value
+                    .get("sessionIssuer")
+                    .and_then(|issuer| issuer.get("arn"))
+                    .and_then(|arn| string(arn, odd))
+                    .filter(|arn| !arn.is_empty());
+            }
+            _ => {}
+        }
+    }
+    id
+}
+
+fn tls_details<'a>(v: Value<'_, 'a>, odd: &mut u32) -> TlsDetails<'a> {
+    TlsDetails {
+        version: v.get("tlsVersion").and_then(|x| string(x, odd)),
+        cipher_suite: v.get("cipherSuite").and_then(|x| string(x, odd)),
+    }
+}
+
+fn request_facts<'a>(v: Value<'_, 'a>, odd: &mut u32) -> RequestFacts<'a> {
+    let mut facts = RequestFacts::default();
+    let Some(obj) = v.as_object() else {
+        return facts;
+    };
+    for (key, value) in obj.iter() {
+        match key {
+            "bucketName" => facts.bucket_name = string(value, odd),
+            "keyId" => facts.key_id = string(value, odd),
+            "encryptionContext" => {
+                if let Some(ctx) = value.as_object() {
+                    for (k, v) in ctx.iter() {
+                        match k {
+                            "aws:s3:arn" => facts.s3_arn = string(v, odd),
+                            "aws:cloudtrail:arn" => facts.cloudtrail_arn = string(v, odd),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    facts
+}
+
+fn s3_event_data<'a>(v: Value<'_, 'a>, odd: &mut u32) -> S3EventData<'a> {
+    let mut data = S3EventData::default();
+    let Some(obj) = v.as_object() else {
+        return data;
+    };
+    for (key, value) in obj.iter() {
+        if key.eq_ignore_ascii_case("SignatureVersion") {
+            data.signature_version = string(value, odd);
+        } else if key.eq_ignore_ascii_case("AuthenticationMethod") {
+            data.authentication_method = string(value, odd);
+        } else if key.eq_ignore_ascii_case("CipherSuite") {
+            data.cipher_suite = string(value, odd);
+        }
+    }
+    data
+}
+
+/// The KMS key among `resources[]`: the element typed `AWS::KMS::Key`, or, in old records
+/// without types, the first ARN that names a key.
+fn kms_key_arn<'a>(v: Value<'_, 'a>) -> Option<&'a str> {
+    let resources = v.as_array()?;
+    let mut untyped = None;
+    for res in resources.iter() {
+        let arn = res.get("ARN").and_then(|a| a.into_string());
+        match res.get("type").and_then(|t| t.into_string()) {
+            Some("AWS::KMS::Key") => return arn,
+            Some(_) => {}
+            None => {
+                if untyped.is_none() && arn.is_some_and(|a| a.contains(":key/")) {
+                    untyped = arn;
+                }
+            }
+        }
+    }
+    untyped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_record<T>(json: &str, f: impl FnOnce(Result<Record<'_>, Malformed>) -> T) -> T {
+        let mut bytes = json.as_bytes().to_vec();
+        let tape = simd_json::to_tape(&mut bytes).expect("valid json");
+        f(Record::from_tape(tape.as_value()))
+    }
+
+    #[test]
+    fn reads_escaped_strings_in_place() {
+        let json = r#"{"eventTime":"2026-03-01T01:02:03Z","eventSource":"kms.amazonaws.com",
+            "userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role\/caf\u00e9\/s",
+              "sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::1:role\/caf\u00e9"}}},
+            "requestParameters":{"encryptionContext":{"aws:s3:arn":"arn:aws:s3:::b\/k"}},
+            "resources":[{"type":"AWS::KMS::Key","ARN":"arn:aws:kms:us-east-1:1:key\/k1"}]}"#;
+        with_record(json, |r| {
+            let r = r.unwrap();
+            assert_eq!(
+                r.identity.session_issuer_arn,
+                Some("arn:aws:iam::1:role/café")
+            );
+            assert_eq!(r.request.s3_arn, Some("arn:aws:s3:::b/k"));
+            assert_eq!(r.kms_key_arn, Some("arn:aws:kms:us-east-1:1:key/k1"));
+        });
+    }
+
+    #[test]
+    fn odd_types_are_unknown_not_fatal() {
+        let json = r#"{"eventTime":"2026-03-01T01:02:03Z","eventSource":"s3.amazonaws.com",
+            "userAgent":42,"awsRegion":null,"userIdentity":"root",
+            "additionalEventData":{"signatureVersion":"SigV2","cipherSuite":["x"]}}"#;
+        with_record(json, |r| {
+            let r = r.unwrap();
+            assert_eq!(r.user_agent, None);
+            assert_eq!(r.aws_region, None);
+            assert_eq!(r.s3.signature_version, Some("SigV2"));
+            assert_eq!(r.odd_fields, 3, "userAgent, userIdentity, cipherSuite");
+        });
+    }
+
+    #[test]
+    fn records_without_time_or_source_are_malformed() {
+        with_record("[1]", |r| {
+            assert_eq!(r.unwrap_err(), Malformed::NotAnObject)
+        });
+        with_record(r#"{"eventSource":"x"}"#, |r| {
+            assert_eq!(r.unwrap_err(), Malformed::MissingEventTime)
+        });
+        with_record(r#"{"eventTime":"yesterday","eventSource":"x"}"#, |r| {
+            assert_eq!(r.unwrap_err(), Malformed::InvalidEventTime)
+        });
+        with_record(r#"{"eventTime":"2026-03-01T01:02:03Z"}"#, |r| {
+            assert_eq!(r.unwrap_err(), Malformed::MissingEventSource)
+        });
+    }
+}

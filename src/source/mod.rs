@@ -1,0 +1,106 @@
+//! Inputs: turn what the user named into the objects to read, with what each key's layout
+//! tells, pruning (and counting) what is not a log file or cannot match the filters before
+//! anything is read.
+
+pub mod layout;
+pub mod local;
+
+use std::path::PathBuf;
+
+use layout::{KeyLayout, ObjectKind};
+
+/// Where an object's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+}
+
+/// One log file to read.
+#[derive(Debug, Clone)]
+pub struct ObjectRef {
+    /// The name reported to the user (a path, or later an `s3://` URL).
+    pub key: String,
+    pub location: Location,
+    pub layout: KeyLayout,
+    pub size: u64,
+}
+
+/// Objects listed but not read, by reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SkippedObjects {
+    pub digest: u64,
+    pub insight: u64,
+    pub not_cloudtrail: u64,
+    pub outside_time_range: u64,
+    pub other_account: u64,
+    pub other_region: u64,
+}
+
+impl SkippedObjects {
+    pub fn total(&self) -> u64 {
+        self.digest
+            + self.insight
+            + self.not_cloudtrail
+            + self.outside_time_range
+            + self.other_account
+            + self.other_region
+    }
+
+    fn count_kind(&mut self, kind: ObjectKind) {
+        match kind {
+            ObjectKind::Digest => self.digest += 1,
+            ObjectKind::Insight => self.insight += 1,
+            ObjectKind::NotCloudTrail => self.not_cloudtrail += 1,
+            ObjectKind::Log => {}
+        }
+    }
+}
+
+/// What listing found.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub listed: u64,
+    pub objects: Vec<ObjectRef>,
+    pub skipped: SkippedObjects,
+}
+
+/// Which objects can hold wanted records, judged from the key alone.
+#[derive(Debug, Clone, Default)]
+pub struct ObjectFilter {
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    /// How long after an event its file may be delivered: a file delivered later than
+    /// `end + allowance` cannot hold events before `end`.
+    pub delivery_allowance: i64,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+impl ObjectFilter {
+    /// False (and counted under its reason) when the key shows the object cannot match.
+    fn admit(&self, layout: &KeyLayout, skipped: &mut SkippedObjects) -> bool {
+        if let Some(delivered) = layout.delivered_at {
+            // A file delivered before the window opens holds only earlier events.
+            let too_early = self.start.is_some_and(|s| delivered < s);
+            let too_late = self
+                .end
+                .is_some_and(|e| delivered > e + self.delivery_allowance);
+            if too_early || too_late {
+                skipped.outside_time_range += 1;
+                return false;
+            }
+        }
+        let unwanted = |wanted: &[String], have: &Option<String>| {
+            !wanted.is_empty() && have.as_ref().is_some_and(|h| !wanted.contains(h))
+        };
+        if unwanted(&self.accounts, &layout.account_id) {
+            skipped.other_account += 1;
+            return false;
+        }
+        if unwanted(&self.regions, &layout.region) {
+            skipped.other_region += 1;
+            return false;
+        }
+        true
+    }
+}
