@@ -137,9 +137,13 @@ fn kms_peaks(out: &mut String, rows: &Rows<'_>, quotas: &Quotas, top: usize) {
     if hours.is_empty() {
         return;
     }
+    // Closest to the quota first: a 20,000/s region at 15,000/s matters more than
+    // us-east-1 at 20,000/s.
+    let utilization = |peak: u64, quota: Option<u64>| quota.map_or(0.0, |q| peak as f64 / q as f64);
     hours.sort_by(|a, b| {
-        b.1.peak_rps
-            .cmp(&a.1.peak_rps)
+        utilization(b.1.peak_rps, b.2)
+            .total_cmp(&utilization(a.1.peak_rps, a.2))
+            .then(b.1.peak_rps.cmp(&a.1.peak_rps))
             .then(a.0.hour.cmp(&b.0.hour))
     });
     let _ = writeln!(
@@ -153,7 +157,7 @@ fn kms_peaks(out: &mut String, rows: &Rows<'_>, quotas: &Quotas, top: usize) {
     );
     for (row, stats, quota) in hours.iter().take(top) {
         let used = quota.map_or("-".to_owned(), |q| {
-            format!("{:.1}%", 100.0 * stats.peak_rps as f64 / q as f64)
+            percent(stats.peak_rps as f64 / q as f64)
         });
         let _ = writeln!(
             out,
@@ -166,6 +170,16 @@ fn kms_peaks(out: &mut String, rows: &Rows<'_>, quotas: &Quotas, top: usize) {
             used,
             stats.throttled
         );
+    }
+}
+
+/// A share as a percentage with enough digits to tell a small peak from none.
+fn percent(share: f64) -> String {
+    let pct = 100.0 * share;
+    if pct == 0.0 || pct >= 1.0 {
+        format!("{pct:.1}%")
+    } else {
+        format!("{pct:.3}%")
     }
 }
 
