@@ -99,6 +99,21 @@ pub struct GenArgs {
     pub org: Option<String>,
 }
 
+impl GenArgs {
+    pub fn into_config(self) -> crate::synth::GenConfig {
+        crate::synth::GenConfig {
+            out: self.out,
+            records: self.records,
+            seed: self.seed,
+            accounts: self.accounts,
+            regions: self.regions,
+            hours: self.hours,
+            org: self.org,
+            ..crate::synth::GenConfig::default()
+        }
+    }
+}
+
 fn parse_quota(s: &str) -> Result<(String, u64), String> {
     let (region, rps) = s
         .split_once('=')

@@ -9,12 +9,15 @@ pub mod aggregate;
 pub mod attribute;
 pub mod cli;
 pub mod decode;
+// The file keeps the layout's name; the module cannot be `gen`, a reserved word in Rust 2024.
 pub mod log_file;
 pub mod output;
 pub mod pipeline;
 pub mod progress;
 pub mod record;
 pub mod source;
+#[path = "gen.rs"]
+pub mod synth;
 pub mod time;
 
 use std::time::Instant;

@@ -3,4 +3,5 @@
 mod support;
 
 mod fixtures;
+mod generated;
 mod real_records;
