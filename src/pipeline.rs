@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use rayon::prelude::*;
 use simd_json::{Buffers, INPUT_PADDING, tape::Tape};
 
 use crate::aggregate::{Accumulators, RecordFilter};
-use crate::decode::{self, DecodeError};
+use crate::decode::{DecodeError, Decoder};
 use crate::log_file::{self, LogFileError};
 use crate::progress::Progress;
 use crate::record::Record;
@@ -62,13 +62,66 @@ pub struct Analysis {
     pub wall_seconds: f64,
 }
 
+/// Turns an object's bytes into folded records: gunzip, parse, attribute, aggregate. Holds
+/// the buffers that are reused from one object to the next (public for the benches).
+pub struct ObjectParser {
+    /// Decompressed JSON; only grows, with simd-json's padding after the data.
+    json: Vec<u8>,
+    decoder: Decoder,
+    buffers: Buffers,
+    tape: Option<Tape<'static>>,
+}
+
+impl ObjectParser {
+    pub fn new(max_object_bytes: u64) -> ObjectParser {
+        ObjectParser {
+            json: Vec::new(),
+            decoder: Decoder::new(max_object_bytes, INPUT_PADDING),
+            buffers: Buffers::new(1 << 20),
+            tape: None,
+        }
+    }
+
+    /// Decompresses `raw` into the parser's buffer; returns the JSON length.
+    pub fn decode(&mut self, raw: &[u8], named_gzip: bool) -> Result<usize, DecodeError> {
+        self.decoder.decode(raw, named_gzip, &mut self.json)
+    }
+
+    /// Parses the `len` bytes left by [`ObjectParser::decode`] and folds every record into `acc`.
+    pub fn fold(
+        &mut self,
+        len: usize,
+        acc: &mut Accumulators,
+        filter: &RecordFilter,
+    ) -> Result<(), LogFileError> {
+        let mut tape = self.tape.take().unwrap_or_else(Tape::null).reset();
+        let parsed = simd_json::fill_tape_padded(
+            &mut self.json[..len + INPUT_PADDING],
+            len,
+            &mut self.buffers,
+            &mut tape,
+        );
+        let outcome = parsed
+            .map_err(|e| LogFileError::InvalidJson(e.to_string()))
+            .and_then(|()| log_file::records(&tape))
+            .map(|records| {
+                for value in records.iter() {
+                    match Record::from_tape(value) {
+                        Ok(record) => acc.add(&record, filter),
+                        Err(why) => acc.count_malformed(why),
+                    }
+                }
+            });
+        self.tape = Some(tape.reset());
+        outcome
+    }
+}
+
 /// One worker's share of the run: its accumulators and reusable buffers.
 struct Worker {
     acc: Accumulators,
     raw: Vec<u8>,
-    json: Vec<u8>,
-    buffers: Buffers,
-    tape: Option<Tape<'static>>,
+    parser: ObjectParser,
     read: u64,
     failures: Vec<Failure>,
     bytes_compressed: u64,
@@ -76,13 +129,11 @@ struct Worker {
 }
 
 impl Worker {
-    fn new() -> Worker {
+    fn new(cfg: &AnalyzeConfig) -> Worker {
         Worker {
             acc: Accumulators::default(),
             raw: Vec::new(),
-            json: Vec::new(),
-            buffers: Buffers::new(1 << 20),
-            tape: None,
+            parser: ObjectParser::new(cfg.max_object_bytes),
             read: 0,
             failures: Vec::new(),
             bytes_compressed: 0,
@@ -119,32 +170,14 @@ impl Worker {
                 .map_err(|e| format!("cannot read file: {e}"))?,
         };
         self.bytes_compressed += self.raw.len() as u64;
-        decode::decode(
-            &self.raw,
-            obj.key.ends_with(".gz"),
-            cfg.max_object_bytes,
-            &mut self.json,
-        )
-        .map_err(|e: DecodeError| e.to_string())?;
-        self.bytes_decompressed += self.json.len() as u64;
-        let len = self.json.len();
-        self.json.resize(len + INPUT_PADDING, 0);
-
-        let mut tape = self.tape.take().unwrap_or_else(Tape::null).reset();
-        let parsed = simd_json::fill_tape_padded(&mut self.json, len, &mut self.buffers, &mut tape);
-        let outcome = parsed
-            .map_err(|e| LogFileError::InvalidJson(e.to_string()))
-            .and_then(|()| log_file::records(&tape))
-            .map(|records| {
-                for value in records.iter() {
-                    match Record::from_tape(value) {
-                        Ok(record) => self.acc.add(&record, &cfg.filter),
-                        Err(why) => self.acc.count_malformed(why),
-                    }
-                }
-            });
-        self.tape = Some(tape.reset());
-        outcome.map_err(|e| e.to_string())
+        let len = self
+            .parser
+            .decode(&self.raw, obj.key.ends_with(".gz"))
+            .map_err(|e| e.to_string())?;
+        self.bytes_decompressed += len as u64;
+        self.parser
+            .fold(len, &mut self.acc, &cfg.filter)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -174,18 +207,24 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
     }
     let pool = pool.build().context("cannot start worker threads")?;
     let progress = Progress::new(listing.objects.len() as u64, cfg.progress);
-    let merged = pool.install(|| {
-        listing
-            .objects
-            .par_iter()
-            .fold(Worker::new, |mut w, obj| {
-                w.read_object(obj, cfg, &progress);
-                w
-            })
-            .reduce_with(Worker::merge)
+    // Exactly one worker per thread, each taking the next object from a shared counter:
+    // memory is (threads x buffers of the largest object) + aggregates, whatever the count
+    // of objects, and a slow object never leaves a thread idle.
+    let next = AtomicUsize::new(0);
+    let workers = pool.broadcast(|_| {
+        let mut worker = Worker::new(cfg);
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(obj) = listing.objects.get(i) else {
+                break;
+            };
+            worker.read_object(obj, cfg, &progress);
+        }
+        worker
     });
+    let merged = workers.into_iter().reduce(Worker::merge);
     progress.finish();
-    let mut merged = merged.unwrap_or_else(Worker::new);
+    let mut merged = merged.unwrap_or_else(|| Worker::new(cfg));
     merged.failures.sort();
     Ok(Analysis {
         objects: ObjectCounts {
