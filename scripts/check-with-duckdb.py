@@ -26,8 +26,10 @@ EXPECTED_TYPES = {
                   "peak_second": "TIMESTAMP WITH TIME ZONE", "quota_rps": "BIGINT",
                   "quota_utilization": "DOUBLE", "histogram": "BLOB", "mean_rps": "DOUBLE"},
     "sigv2_requests": {"hour": "TIMESTAMP WITH TIME ZONE", "requests": "BIGINT",
-                       "evidence": "VARCHAR", "sigv4_min_version": "VARCHAR"},
-    "tls_legacy": {"hour": "TIMESTAMP WITH TIME ZONE", "requests": "BIGINT", "tls_version": "VARCHAR"},
+                       "evidence": "VARCHAR", "sigv4_min_version": "VARCHAR",
+                       "ua_kind": "VARCHAR", "upgrade_advice": "VARCHAR"},
+    "tls_legacy": {"hour": "TIMESTAMP WITH TIME ZONE", "requests": "BIGINT", "tls_version": "VARCHAR",
+                   "ua_kind": "VARCHAR", "upgrade_advice": "VARCHAR"},
 }
 
 

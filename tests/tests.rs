@@ -2,6 +2,7 @@
 
 mod support;
 
+mod client_intelligence;
 mod fixtures;
 mod generated;
 mod real_records;

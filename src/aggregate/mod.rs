@@ -10,7 +10,7 @@ pub mod rates;
 use rustc_hash::FxHashMap;
 
 use crate::attribute::sigv2::Evidence;
-use crate::attribute::{kms, principal, sigv2, tls, user_agent};
+use crate::attribute::{kms, principal, sigv2, sigv4, tls, user_agent};
 use crate::record::{Malformed, Record};
 use crate::time::hour_of;
 use intern::{Interner, NULL, Sym};
@@ -147,7 +147,12 @@ pub struct RecordCounts {
     pub kms_symmetric: u64,
     pub s3: u64,
     pub s3_data: u64,
+    /// SigV2 requests, observed and inferred: the sum of `sigv2_requests.requests`.
     pub sigv2: u64,
+    /// The part of `sigv2` inferred from the client's version (no `SignatureVersion`).
+    pub sigv2_inferred: u64,
+    /// S3 records from before S3 logged `SignatureVersion`: their SigV2 can only be inferred.
+    pub s3_before_signature_logging: u64,
     pub tls_legacy: u64,
     /// Fields read as unknown because their JSON type was unexpected.
     pub odd_fields: u64,
@@ -176,6 +181,8 @@ impl RecordCounts {
         self.s3 += o.s3;
         self.s3_data += o.s3_data;
         self.sigv2 += o.sigv2;
+        self.sigv2_inferred += o.sigv2_inferred;
+        self.s3_before_signature_logging += o.s3_before_signature_logging;
         self.tls_legacy += o.tls_legacy;
         self.odd_fields += o.odd_fields;
     }
@@ -186,6 +193,16 @@ impl RecordCounts {
 struct ClientSyms {
     family: Sym,
     version: Sym,
+    /// The client cannot sign S3 requests with SigV4 (`sigv4::below_sigv4_minimum`).
+    below_sigv4_minimum: bool,
+}
+
+impl ClientSyms {
+    const NONE: ClientSyms = ClientSyms {
+        family: NULL,
+        version: NULL,
+        below_sigv4_minimum: false,
+    };
 }
 
 /// Everything one worker (or a whole run, after merging) has learned.
@@ -223,7 +240,11 @@ impl Accumulators {
         self.records.attributed += 1;
         let is_kms = r.is_kms();
         let is_s3 = r.is_s3();
-        let sigv2 = if is_s3 { sigv2::observed(&r.s3) } else { None };
+        let sigv2 = if is_s3 {
+            sigv2::observed(&r.s3).or_else(|| self.inferred_sigv2(r))
+        } else {
+            None
+        };
         let legacy_tls = r.tls.version.filter(|v| tls::is_legacy_tls(v));
         if is_s3 {
             self.records.s3 += 1;
@@ -247,6 +268,7 @@ impl Accumulators {
         }
         if let Some(evidence) = sigv2 {
             self.records.sigv2 += 1;
+            self.records.sigv2_inferred += u64::from(evidence == Evidence::Inferred);
             let (user_agent, client) = self.user_agent(r.user_agent);
             let key = SigV2Key {
                 hour,
@@ -335,30 +357,38 @@ impl Accumulators {
         }
     }
 
+    /// SigV2 inferred for an S3 event that predates `SignatureVersion`: its client (parsed
+    /// once per distinct agent) is below its SigV4 minimum, in a region that took SigV2.
+    fn inferred_sigv2(&mut self, r: &Record<'_>) -> Option<Evidence> {
+        if !sigv2::predates_signature_logging(r) {
+            return None;
+        }
+        self.records.s3_before_signature_logging += 1;
+        if !sigv2::may_infer(r) {
+            return None;
+        }
+        let (_, client) = self.user_agent(r.user_agent);
+        client.below_sigv4_minimum.then_some(Evidence::Inferred)
+    }
+
     /// Interns an agent without S3's brackets, with its client family and version (cached).
+    /// An empty agent (S3 logs `[]`) is unknown.
     fn user_agent(&mut self, logged: Option<&str>) -> (Sym, ClientSyms) {
-        let Some(ua) = logged.map(user_agent::strip_brackets) else {
-            return (
-                NULL,
-                ClientSyms {
-                    family: NULL,
-                    version: NULL,
-                },
-            );
+        let Some(ua) = logged
+            .map(user_agent::strip_brackets)
+            .filter(|ua| !ua.is_empty())
+        else {
+            return (NULL, ClientSyms::NONE);
         };
         let sym = self.strings.intern(ua);
         if let Some(&client) = self.clients.get(&sym) {
             return (sym, client);
         }
-        let client = match user_agent::client_version(ua) {
-            Some(c) => ClientSyms {
-                family: self.strings.intern(c.family),
-                version: self.strings.intern(c.version),
-            },
-            None => ClientSyms {
-                family: NULL,
-                version: NULL,
-            },
+        let parsed = user_agent::parse(ua);
+        let client = ClientSyms {
+            family: self.strings.intern_opt(parsed.family),
+            version: self.strings.intern_opt(parsed.version),
+            below_sigv4_minimum: sigv4::below_sigv4_minimum(&parsed),
         };
         self.clients.insert(sym, client);
         (sym, client)

@@ -21,7 +21,6 @@ use parquet::file::properties::WriterProperties;
 use super::rows::{KmsCallRow, RateRow, Rows, SigV2Row, Text, TlsRow};
 use crate::aggregate::rates::serialize_histogram;
 use crate::attribute::kms::Quotas;
-use crate::attribute::user_agent::sigv4_min_version;
 
 fn text<'a, R>(rows: &'a [R], f: impl Fn(&'a R) -> Text<'a>) -> ArrayRef {
     Arc::new(rows.iter().map(f).collect::<StringArray>())
@@ -200,7 +199,12 @@ fn write_sigv2(path: &Path, rows: &[SigV2Row<'_>]) -> Result<()> {
             ("last_seen", timestamp(rows, |r| r.tally.last_seen)),
             (
                 "sigv4_min_version",
-                text(rows, |r| r.ua_family.and_then(sigv4_min_version)),
+                text(rows, |r| r.client.sigv4_min_version),
+            ),
+            ("ua_kind", text(rows, |r| r.client.ua_kind)),
+            (
+                "upgrade_advice",
+                text(rows, |r| Some(r.client.upgrade_advice.as_str())),
             ),
         ],
     )
@@ -225,6 +229,11 @@ fn write_tls(path: &Path, rows: &[TlsRow<'_>]) -> Result<()> {
             ("requests", int(rows, |r| r.tally.count as i64)),
             ("first_seen", timestamp(rows, |r| r.tally.first_seen)),
             ("last_seen", timestamp(rows, |r| r.tally.last_seen)),
+            ("ua_kind", text(rows, |r| r.client.ua_kind)),
+            (
+                "upgrade_advice",
+                text(rows, |r| Some(r.client.upgrade_advice.as_str())),
+            ),
         ],
     )
 }

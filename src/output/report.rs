@@ -1,12 +1,13 @@
 //! The terminal report: the few lines a person reads before opening the Parquet.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::rows::Rows;
 use super::terminal_safe;
+use crate::aggregate::Tally;
 use crate::attribute::kms::Quotas;
-use crate::attribute::user_agent::sigv4_min_version;
+use crate::attribute::sigv2::is_presigned;
 use crate::pipeline::Analysis;
 use crate::time::format_rfc3339;
 
@@ -40,7 +41,7 @@ pub fn render(
     );
     kms_callers(&mut out, rows, top);
     kms_peaks(&mut out, rows, quotas, top);
-    sigv2_callers(&mut out, rows, top);
+    sigv2_callers(&mut out, a, rows, top);
     tls_callers(&mut out, rows, top);
     if !a.failures.is_empty() {
         let _ = writeln!(out, "\nFailed objects");
@@ -183,101 +184,211 @@ fn percent(share: f64) -> String {
     }
 }
 
-fn sigv2_callers(out: &mut String, rows: &Rows<'_>, top: usize) {
-    type Client<'a> = (
-        Option<&'a str>,
-        Option<&'a str>,
-        Option<&'a str>,
-        Option<&'a str>,
-        &'static str,
-    );
-    let mut callers: BTreeMap<Client<'_>, (u64, i64, i64)> = BTreeMap::new();
-    for row in &rows.sigv2 {
-        let e = callers
-            .entry((
-                row.principal,
-                row.ua_family,
-                row.ua_version,
-                row.auth_method,
-                row.evidence,
-            ))
-            .or_insert((0, i64::MAX, i64::MIN));
-        e.0 += row.tally.count;
-        e.1 = e.1.min(row.tally.first_seen);
-        e.2 = e.2.max(row.tally.last_seen);
+/// One client of one principal in a to-do list, summed over hours, buckets and services.
+struct ToDo<'a> {
+    requests: u64,
+    first_seen: i64,
+    last_seen: i64,
+    /// Buckets (SigV2) or services (TLS).
+    places: BTreeSet<&'a str>,
+    cipher_suites: BTreeSet<&'a str>,
+}
+
+impl ToDo<'_> {
+    fn new() -> Self {
+        ToDo {
+            requests: 0,
+            first_seen: i64::MAX,
+            last_seen: i64::MIN,
+            places: BTreeSet::new(),
+            cipher_suites: BTreeSet::new(),
+        }
     }
-    if callers.is_empty() {
-        return;
-    }
-    let mut callers: Vec<_> = callers.into_iter().collect();
-    callers.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
-    let _ = writeln!(out, "\nSigV2 callers (S3)");
-    let _ = writeln!(
-        out,
-        "  {:>8}  {:<20} {:<20} {:<24} {:<12} {:<8}  principal",
-        "requests", "first seen", "last seen", "client", "SigV4 from", "evidence"
-    );
-    for ((principal, family, version, auth, evidence), (n, first, last)) in callers.iter().take(top)
-    {
-        let client = format!("{}/{}", show(*family), show(*version));
-        let presigned = if *auth == Some("QueryString") {
-            " (presigned URL: agent is the consumer's)"
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            out,
-            "  {:>8}  {:<20} {:<20} {:<24} {:<12} {:<8}  {}{}",
-            n,
-            format_rfc3339(*first),
-            format_rfc3339(*last),
-            client,
-            family.and_then(sigv4_min_version).unwrap_or("-"),
-            evidence,
-            show(*principal),
-            presigned
-        );
+
+    fn add(&mut self, t: &Tally) {
+        self.requests += t.count;
+        self.first_seen = self.first_seen.min(t.first_seen);
+        self.last_seen = self.last_seen.max(t.last_seen);
     }
 }
 
-fn tls_callers(out: &mut String, rows: &Rows<'_>, top: usize) {
-    type Caller<'a> = (
+/// Principals, most requests first, each with its clients, most requests first.
+type ByPrincipal<'a, K> = Vec<(Option<&'a str>, u64, Vec<(K, ToDo<'a>)>)>;
+
+fn by_principal<'a, K: Ord + Clone>(
+    items: impl Iterator<
+        Item = (
+            Option<&'a str>,
+            K,
+            &'a Tally,
+            Option<&'a str>,
+            Option<&'a str>,
+        ),
+    >,
+) -> ByPrincipal<'a, K> {
+    let mut grouped: BTreeMap<Option<&'a str>, BTreeMap<K, ToDo<'a>>> = BTreeMap::new();
+    for (principal, key, tally, place, cipher) in items {
+        let todo = grouped
+            .entry(principal)
+            .or_default()
+            .entry(key)
+            .or_insert_with(ToDo::new);
+        todo.add(tally);
+        todo.places.extend(place);
+        todo.cipher_suites.extend(cipher);
+    }
+    let mut principals: ByPrincipal<'a, K> = grouped
+        .into_iter()
+        .map(|(principal, clients)| {
+            let mut clients: Vec<_> = clients.into_iter().collect();
+            clients.sort_by(|a, b| b.1.requests.cmp(&a.1.requests).then(a.0.cmp(&b.0)));
+            let total = clients.iter().map(|(_, t)| t.requests).sum();
+            (principal, total, clients)
+        })
+        .collect();
+    principals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    principals
+}
+
+/// At most `max` names, then how many more.
+fn list(names: &BTreeSet<&str>, max: usize) -> String {
+    let mut shown: Vec<String> = names
+        .iter()
+        .take(max)
+        .map(|n| terminal_safe(n).into_owned())
+        .collect();
+    if names.len() > max {
+        shown.push(format!("+{} more", names.len() - max));
+    }
+    if shown.is_empty() {
+        "-".to_owned()
+    } else {
+        shown.join(", ")
+    }
+}
+
+fn client_label(family: Option<&str>, version: Option<&str>) -> String {
+    match (family, version) {
+        (Some(f), Some(v)) => format!("{}/{}", terminal_safe(f), terminal_safe(v)),
+        (Some(f), None) => terminal_safe(f).into_owned(),
+        (None, _) => "unknown client".to_owned(),
+    }
+}
+
+fn principals_left(out: &mut String, shown: usize, total: usize) {
+    if total > shown {
+        let _ = writeln!(out, "  ... and {} more principals", total - shown);
+    }
+}
+
+/// The SigV2 to-do list: per principal, each client with its version, what to upgrade to,
+/// the buckets, how many requests, when, and whether SigV2 was seen or inferred.
+fn sigv2_callers(out: &mut String, a: &Analysis, rows: &Rows<'_>, top: usize) {
+    type Client<'a> = (
         Option<&'a str>,
         Option<&'a str>,
-        Option<&'a str>,
-        Option<&'a str>,
+        bool,
+        &'static str,
+        &'a str,
     );
-    let mut callers: BTreeMap<Caller<'_>, u64> = BTreeMap::new();
-    for row in &rows.tls {
-        *callers
-            .entry((
-                row.principal,
-                row.tls_version,
-                row.event_source,
-                row.user_agent,
-            ))
-            .or_default() += row.tally.count;
-    }
-    if callers.is_empty() {
-        return;
-    }
-    let mut callers: Vec<_> = callers.into_iter().collect();
-    callers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let _ = writeln!(out, "\nLegacy TLS callers (TLS older than 1.2)");
+    let principals = by_principal(rows.sigv2.iter().map(|r| {
+        let key: Client<'_> = (
+            r.ua_family,
+            r.ua_version,
+            is_presigned(r.auth_method),
+            r.evidence,
+            r.client.upgrade_advice.as_str(),
+        );
+        (r.principal, key, &r.tally, r.bucket, None)
+    }));
     let _ = writeln!(
         out,
-        "  {:>8}  {:<8} {:<24}  principal / user agent",
-        "requests", "tls", "service"
+        "\nSigV2 callers (S3): what each principal must upgrade"
     );
-    for ((principal, version, source, ua), n) in callers.iter().take(top) {
-        let _ = writeln!(
-            out,
-            "  {:>8}  {:<8} {:<24}  {} / {}",
-            n,
-            show(*version),
-            show(*source),
-            show(*principal),
-            show(*ua)
-        );
+    if principals.is_empty() {
+        let why = if a.acc.records.s3_data == 0 {
+            "none visible: the input has no S3 data events"
+        } else {
+            "none"
+        };
+        let _ = writeln!(out, "  {why}");
+        return;
     }
+    let _ = writeln!(
+        out,
+        "  observed: the event says SigV2; inferred: the event predates SignatureVersion and its client is below its SigV4 minimum"
+    );
+    for (principal, total, clients) in principals.iter().take(top) {
+        let _ = writeln!(out, "  {}: {} requests", show(*principal), total);
+        for ((family, version, presigned, evidence, advice), todo) in clients.iter().take(top) {
+            let client = client_label(*family, *version);
+            let client = if *presigned {
+                format!(
+                    "presigned URL fetched by {client} (the agent is the consumer's; {} signed it)",
+                    show(*principal)
+                )
+            } else {
+                client
+            };
+            let _ = writeln!(
+                out,
+                "    {}  {}  {} requests  {} .. {}  buckets: {}",
+                client,
+                evidence,
+                todo.requests,
+                format_rfc3339(todo.first_seen),
+                format_rfc3339(todo.last_seen),
+                list(&todo.places, 5)
+            );
+            let _ = writeln!(out, "      -> {}", terminal_safe(advice));
+        }
+        if clients.len() > top {
+            let _ = writeln!(out, "    ... and {} more clients", clients.len() - top);
+        }
+    }
+    principals_left(out, top.min(principals.len()), principals.len());
+}
+
+/// The legacy TLS to-do list: per principal, each client with the TLS version and cipher
+/// suites it used, the services it called, and what to change.
+fn tls_callers(out: &mut String, rows: &Rows<'_>, top: usize) {
+    type Client<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, &'a str);
+    let principals = by_principal(rows.tls.iter().map(|r| {
+        let key: Client<'_> = (
+            r.ua_family,
+            r.ua_version,
+            r.tls_version,
+            r.client.upgrade_advice.as_str(),
+        );
+        let service = r.event_source.map(|s| s.trim_end_matches(".amazonaws.com"));
+        (r.principal, key, &r.tally, service, r.cipher_suite)
+    }));
+    if principals.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nLegacy TLS callers (TLS older than 1.2): what each principal must fix"
+    );
+    for (principal, total, clients) in principals.iter().take(top) {
+        let _ = writeln!(out, "  {}: {} requests", show(*principal), total);
+        for ((family, version, tls_version, advice), todo) in clients.iter().take(top) {
+            let _ = writeln!(
+                out,
+                "    {}  {}  {} requests  {} .. {}  services: {}  cipher suites: {}",
+                client_label(*family, *version),
+                show(*tls_version),
+                todo.requests,
+                format_rfc3339(todo.first_seen),
+                format_rfc3339(todo.last_seen),
+                list(&todo.places, 5),
+                list(&todo.cipher_suites, 5)
+            );
+            let _ = writeln!(out, "      -> {}", terminal_safe(advice));
+        }
+        if clients.len() > top {
+            let _ = writeln!(out, "    ... and {} more clients", clients.len() - top);
+        }
+    }
+    principals_left(out, top.min(principals.len()), principals.len());
 }

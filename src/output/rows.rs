@@ -3,8 +3,12 @@
 //! values (not on interned ids, which depend on which worker saw a string first) is what
 //! makes the files byte-identical whatever `--threads` is.
 
+use std::collections::HashMap;
+
 use crate::aggregate::rates::SecondCounts;
 use crate::aggregate::{Accumulators, Tally};
+use crate::attribute::sigv2::is_presigned;
+use crate::attribute::{advice, sigv4, user_agent};
 
 pub type Text<'a> = Option<&'a str>;
 
@@ -47,6 +51,66 @@ pub struct SigV2Row<'a> {
     pub auth_method: Text<'a>,
     pub evidence: &'static str,
     pub tally: Tally,
+    pub client: ClientFacts,
+}
+
+/// What a row's user agent means for its owner: derived from the agent, the same for every
+/// row that shares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientFacts {
+    /// `ua_kind`: sdk, cli, console, aws_service, browser, http_client, unknown; null when no
+    /// agent was logged.
+    pub ua_kind: Text<'static>,
+    /// `sigv4_min_version`: filled for every family of the SigV4 table.
+    pub sigv4_min_version: Text<'static>,
+    /// `upgrade_advice`: what to change, in one sentence.
+    pub upgrade_advice: String,
+}
+
+/// Derives [`ClientFacts`] once per distinct agent (and, for SigV2, authentication method).
+#[derive(Default)]
+struct ClientFactsCache<'a> {
+    sigv2: HashMap<(Text<'a>, Text<'a>, Text<'a>, bool), ClientFacts>,
+    tls: HashMap<(Text<'a>, Text<'a>, Text<'a>), ClientFacts>,
+}
+
+impl<'a> ClientFactsCache<'a> {
+    fn kind(agent: Text<'_>) -> Text<'static> {
+        agent.map(|ua| user_agent::parse(ua).kind.as_str())
+    }
+
+    fn min(family: Text<'_>, version: Text<'_>) -> Text<'static> {
+        family.and_then(|f| sigv4::sigv4_min_version(f, version))
+    }
+
+    fn sigv2(
+        &mut self,
+        agent: Text<'a>,
+        family: Text<'a>,
+        version: Text<'a>,
+        auth: Text<'a>,
+    ) -> ClientFacts {
+        let presigned = is_presigned(auth);
+        self.sigv2
+            .entry((agent, family, version, presigned))
+            .or_insert_with(|| ClientFacts {
+                ua_kind: Self::kind(agent),
+                sigv4_min_version: Self::min(family, version),
+                upgrade_advice: advice::sigv2_advice(agent, auth),
+            })
+            .clone()
+    }
+
+    fn tls(&mut self, agent: Text<'a>, family: Text<'a>, version: Text<'a>) -> ClientFacts {
+        self.tls
+            .entry((agent, family, version))
+            .or_insert_with(|| ClientFacts {
+                ua_kind: Self::kind(agent),
+                sigv4_min_version: Self::min(family, version),
+                upgrade_advice: advice::tls_advice(agent),
+            })
+            .clone()
+    }
 }
 
 pub struct TlsRow<'a> {
@@ -63,6 +127,7 @@ pub struct TlsRow<'a> {
     pub cipher_suite: Text<'a>,
     pub source_ip: Text<'a>,
     pub tally: Tally,
+    pub client: ClientFacts,
 }
 
 pub struct Rows<'a> {
@@ -75,6 +140,7 @@ pub struct Rows<'a> {
 impl<'a> Rows<'a> {
     pub fn from(acc: &'a Accumulators) -> Rows<'a> {
         let s = |id| acc.strings.resolve(id);
+        let mut facts = ClientFactsCache::default();
         let mut kms_calls: Vec<_> = acc
             .kms_calls
             .iter()
@@ -169,6 +235,12 @@ impl<'a> Rows<'a> {
                 auth_method: s(k.auth_method),
                 evidence: k.evidence.as_str(),
                 tally,
+                client: facts.sigv2(
+                    s(k.user_agent),
+                    s(k.ua_family),
+                    s(k.ua_version),
+                    s(k.auth_method),
+                ),
             })
             .collect();
         sigv2.sort_unstable_by(|a, b| {
@@ -217,6 +289,7 @@ impl<'a> Rows<'a> {
                 cipher_suite: s(k.cipher_suite),
                 source_ip: s(k.source_ip),
                 tally,
+                client: facts.tls(s(k.user_agent), s(k.ua_family), s(k.ua_version)),
             })
             .collect();
         tls.sort_unstable_by(|a, b| {

@@ -60,7 +60,14 @@ pub struct Records {
     pub kms_symmetric: u64,
     pub s3: u64,
     pub s3_data: u64,
+    /// SigV2 requests, observed and inferred: `sum(requests)` of sigv2_requests.parquet.
     pub sigv2: u64,
+    /// Of `sigv2`, those the event says were SigV2 (`evidence = observed`).
+    pub sigv2_observed: u64,
+    /// Of `sigv2`, those inferred from a client below its SigV4 minimum (`evidence = inferred`).
+    pub sigv2_inferred: u64,
+    /// S3 records from before S3 logged `SignatureVersion` (2019): SigV2 can only be inferred.
+    pub s3_before_signature_logging: u64,
     pub tls_legacy: u64,
     pub odd_field_types: u64,
 }
@@ -124,6 +131,9 @@ pub fn build<'a>(
             s3: r.s3,
             s3_data: r.s3_data,
             sigv2: r.sigv2,
+            sigv2_observed: r.sigv2 - r.sigv2_inferred,
+            sigv2_inferred: r.sigv2_inferred,
+            s3_before_signature_logging: r.s3_before_signature_logging,
             tls_legacy: r.tls_legacy,
             odd_field_types: r.odd_fields,
         },
@@ -152,6 +162,12 @@ pub fn warnings(a: &Analysis) -> Vec<String> {
             "no S3 data events: SigV2 callers cannot be seen (enable S3 data events on the trail)"
                 .to_owned(),
         );
+    }
+    if r.s3_before_signature_logging > 0 {
+        w.push(format!(
+            "{} S3 records predate SignatureVersion logging (2019): SigV2 among them is inferred from client versions (evidence = inferred), not seen",
+            r.s3_before_signature_logging
+        ));
     }
     if a.objects.failed > 0 {
         w.push(format!(
