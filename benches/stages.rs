@@ -9,7 +9,8 @@ use std::path::Path;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use trailsift::aggregate::{Accumulators, RecordFilter};
-use trailsift::attribute::kms::Quotas;
+use trailsift::attribute::kms::{DEFAULT_PRICE_PER_10K_REQUESTS, Quotas};
+use trailsift::output::kms_insights::KmsInsights;
 use trailsift::output::rows::Rows;
 use trailsift::pipeline::ObjectParser;
 use trailsift::synth::{GenConfig, generate};
@@ -167,10 +168,11 @@ fn stages(c: &mut Criterion) {
     });
     let acc = fold_all(&trail, &mut parser);
     let dir = tempfile::tempdir().expect("tempdir");
-    g.bench_function("parquet write (all four files)", |b| {
+    g.bench_function("parquet write (every file)", |b| {
         b.iter(|| {
             let rows = Rows::from(&acc);
-            trailsift::output::parquet::write_all(dir.path(), &rows, &Quotas::default())
+            let insights = KmsInsights::build(&acc, &rows, DEFAULT_PRICE_PER_10K_REQUESTS);
+            trailsift::output::parquet::write_all(dir.path(), &rows, &Quotas::default(), &insights)
                 .expect("write")
         })
     });

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::aggregate::RecordFilter;
+use crate::aggregate::caching::DEFAULT_MAX_AGE_SECONDS;
+use crate::aggregate::dedup::DEFAULT_WINDOW_HOURS;
+use crate::attribute::kms::DEFAULT_PRICE_PER_10K_REQUESTS;
 use crate::decode::DEFAULT_MAX_OBJECT_BYTES;
 use crate::pipeline::AnalyzeConfig;
 use crate::time::{SECONDS_PER_HOUR, parse_cli_time};
@@ -33,7 +36,7 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze trail/AWSLogs/111122223333 --start 2026-03-01T00:00:00Z --end 2026-03-01T12:00:00Z --quota us-east-1=150000\n\nOutputs in --out: kms_calls.parquet, kms_rates.parquet, sigv2_requests.parquet, tls_legacy.parquet, summary.json."
+    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze trail/AWSLogs/111122223333 --start 2026-03-01T00:00:00Z --end 2026-03-01T12:00:00Z --quota us-east-1=150000\n\nOutputs in --out: kms_calls.parquet, kms_rates.parquet, kms_cost.parquet, kms_bucket_keys.parquet, kms_data_key_caching.parquet, sigv2_requests.parquet, tls_legacy.parquet, summary.json, report.html."
 )]
 pub struct AnalyzeArgs {
     /// Trail directories (local copies of the bucket), or single .json.gz / .json log files.
@@ -76,6 +79,17 @@ pub struct AnalyzeArgs {
     /// Largest decompressed size accepted for one object.
     #[arg(long, default_value_t = DEFAULT_MAX_OBJECT_BYTES, value_name = "BYTES")]
     pub max_object_bytes: u64,
+    /// KMS request price in US dollars per 10,000 requests, for the cost projections.
+    #[arg(long, default_value_t = DEFAULT_PRICE_PER_10K_REQUESTS, value_name = "USD", value_parser = parse_price)]
+    pub kms_price: f64,
+    /// Maximum age of a data key cache entry, in seconds, for the data key caching
+    /// candidates (what an AWS Encryption SDK cache with this maximum age would save).
+    #[arg(long, default_value_t = DEFAULT_MAX_AGE_SECONDS, value_name = "SECONDS", value_parser = clap::value_parser!(i64).range(1..))]
+    pub cache_max_age: i64,
+    /// Two copies of one KMS call (same eventID, or both accounts' copies of a cross-account
+    /// call) are counted once when their files were delivered at most this many hours apart.
+    #[arg(long, default_value_t = DEFAULT_WINDOW_HOURS, value_name = "HOURS", value_parser = clap::value_parser!(i64).range(0..=168))]
+    pub dedup_window_hours: i64,
 }
 
 #[derive(Args, Debug)]
@@ -112,6 +126,15 @@ impl GenArgs {
             ..crate::synth::GenConfig::default()
         }
     }
+}
+
+fn parse_price(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|p| p.is_finite() && *p >= 0.0)
+        .ok_or_else(|| {
+            format!("'{s}' is not a price in US dollars per 10,000 requests (for example 0.03)")
+        })
 }
 
 fn parse_quota(s: &str) -> Result<(String, u64), String> {
@@ -152,6 +175,9 @@ impl AnalyzeArgs {
             progress: !self.no_progress,
             strict: self.strict,
             max_object_bytes: self.max_object_bytes,
+            dedup_window_hours: self.dedup_window_hours,
+            cache_max_age: self.cache_max_age,
+            kms_price_per_10k: self.kms_price,
         })
     }
 }

@@ -25,6 +25,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use attribute::kms::Quotas;
+use output::kms_insights::KmsInsights;
 use output::rows::Rows;
 use pipeline::AnalyzeConfig;
 
@@ -44,13 +45,23 @@ pub fn run_analyze(cfg: &AnalyzeConfig) -> Result<RunOutcome> {
         overrides: cfg.quota_overrides.clone(),
     };
     let rows = Rows::from(&analysis.acc);
-    output::parquet::write_all(&cfg.out_dir, &rows, &quotas)?;
-    let warnings = output::summary::warnings(&analysis);
+    let insights = KmsInsights::build(&analysis.acc, &rows, cfg.kms_price_per_10k);
+    output::parquet::write_all(&cfg.out_dir, &rows, &quotas, &insights)?;
+    let warnings = output::summary::warnings(&analysis, cfg);
     let wall_seconds = started.elapsed().as_secs_f64();
-    let summary = output::summary::build(cfg, &analysis, &warnings, wall_seconds);
+    let summary = output::summary::build(cfg, &analysis, &insights, &warnings, wall_seconds);
     output::summary::write(&cfg.out_dir.join("summary.json"), &summary)?;
-    let mut report =
-        output::report::render(&analysis, &rows, &quotas, &warnings, cfg.top, wall_seconds);
+    let report_input = output::report::ReportInput {
+        analysis: &analysis,
+        rows: &rows,
+        insights: &insights,
+        quotas: &quotas,
+        warnings: &warnings,
+        top: cfg.top,
+        wall_seconds,
+    };
+    output::html::write(&cfg.out_dir.join("report.html"), &report_input)?;
+    let mut report = output::report::render(&report_input);
     report.push_str(&format!("\nOutputs written to {}\n", cfg.out_dir.display()));
     Ok(RunOutcome {
         report,

@@ -5,11 +5,14 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use simd_json::{Buffers, INPUT_PADDING, tape::Tape};
 
+use crate::aggregate::caching::DataKeyCaching;
+use crate::aggregate::dedup::{self, Dedup, DedupStats, EpochView};
 use crate::aggregate::{Accumulators, RecordFilter};
 use crate::decode::{DecodeError, Decoder};
 use crate::log_file::{self, LogFileError};
@@ -33,6 +36,12 @@ pub struct AnalyzeConfig {
     pub progress: bool,
     pub strict: bool,
     pub max_object_bytes: u64,
+    /// Delivery hours within which two copies of one KMS call are counted once.
+    pub dedup_window_hours: i64,
+    /// Maximum age of a data key cache entry, seconds (data key caching candidates).
+    pub cache_max_age: i64,
+    /// KMS request price, US dollars per 10,000 requests.
+    pub kms_price_per_10k: f64,
 }
 
 /// An object that could not be read, and why.
@@ -60,6 +69,7 @@ pub struct Analysis {
     pub bytes_compressed: u64,
     pub bytes_decompressed: u64,
     pub wall_seconds: f64,
+    pub dedup: DedupStats,
 }
 
 /// Turns an object's bytes into folded records: gunzip, parse, attribute, aggregate. Holds
@@ -129,9 +139,12 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(cfg: &AnalyzeConfig) -> Worker {
+    fn new(cfg: &AnalyzeConfig, epoch: Option<Arc<EpochView>>) -> Worker {
+        let mut acc = Accumulators::default();
+        acc.caching = DataKeyCaching::new(cfg.cache_max_age);
+        acc.epoch = epoch;
         Worker {
-            acc: Accumulators::default(),
+            acc,
             raw: Vec::new(),
             parser: ObjectParser::new(cfg.max_object_bytes),
             read: 0,
@@ -198,33 +211,69 @@ pub fn list_inputs(cfg: &AnalyzeConfig) -> Result<Listing> {
 }
 
 /// Runs the whole analysis (without writing outputs).
+///
+/// Objects are read one delivery hour at a time, oldest first, each hour's objects in
+/// parallel: that is what lets deduplication (aggregate::dedup) keep only a window of
+/// recent event ids and still give the same answer whatever the number of threads.
 pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
     let started = Instant::now();
-    let listing = list_inputs(cfg)?;
+    let mut listing = list_inputs(cfg)?;
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = cfg.threads {
         pool = pool.num_threads(n);
     }
     let pool = pool.build().context("cannot start worker threads")?;
     let progress = Progress::new(listing.objects.len() as u64, cfg.progress);
-    // Exactly one worker per thread, each taking the next object from a shared counter:
-    // memory is (threads x buffers of the largest object) + aggregates, whatever the count
-    // of objects, and a slow object never leaves a thread idle.
-    let next = AtomicUsize::new(0);
-    let workers = pool.broadcast(|_| {
-        let mut worker = Worker::new(cfg);
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(obj) = listing.objects.get(i) else {
-                break;
+    // Stable: within an epoch, objects keep their listing (key) order.
+    listing
+        .objects
+        .sort_by_key(|o| dedup::epoch_of(o.layout.delivered_at));
+    let mut dedup = Dedup::new(cfg.dedup_window_hours);
+    // Exactly one worker per thread, for the whole run, each taking the next object of the
+    // epoch from a shared counter: memory is (threads x buffers of the largest object) +
+    // aggregates, whatever the count of objects, and a slow object never leaves a thread
+    // idle. The mutexes are taken once per thread and epoch, never per object.
+    let workers: Vec<Mutex<Worker>> = (0..pool.current_num_threads())
+        .map(|_| Mutex::new(Worker::new(cfg, None)))
+        .collect();
+    // Holds the key owners' copies set aside by dedup and the ones it later decides to count.
+    let mut decided = Worker::new(cfg, None);
+    for epoch in listing.objects.chunk_by(|a, b| {
+        dedup::epoch_of(a.layout.delivered_at) == dedup::epoch_of(b.layout.delivered_at)
+    }) {
+        let hour = dedup::epoch_of(epoch[0].layout.delivered_at);
+        let mut deferred = std::mem::take(&mut decided.acc.deferred);
+        let view = dedup.open(hour, &mut deferred, &mut decided.acc);
+        decided.acc.deferred = deferred;
+        let next = AtomicUsize::new(0);
+        pool.broadcast(|ctx| {
+            let Some(slot) = workers.get(ctx.index()) else {
+                return;
             };
-            worker.read_object(obj, cfg, &progress);
+            let mut worker = slot.lock().unwrap_or_else(PoisonError::into_inner);
+            worker.acc.epoch = Some(Arc::clone(&view));
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(obj) = epoch.get(i) else {
+                    break;
+                };
+                worker.read_object(obj, cfg, &progress);
+            }
+            worker.acc.epoch = None;
+        });
+        for slot in &workers {
+            let mut worker = slot.lock().unwrap_or_else(PoisonError::into_inner);
+            decided.acc.deferred.append(&mut worker.acc.deferred);
         }
-        worker
-    });
-    let merged = workers.into_iter().reduce(Worker::merge);
+        dedup.close(&view, decided.acc.deferred.len());
+    }
+    let mut deferred = std::mem::take(&mut decided.acc.deferred);
+    dedup.finish(&mut deferred, &mut decided.acc);
     progress.finish();
-    let mut merged = merged.unwrap_or_else(|| Worker::new(cfg));
+    let mut merged = workers
+        .into_iter()
+        .map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner))
+        .fold(decided, Worker::merge);
     merged.failures.sort();
     Ok(Analysis {
         objects: ObjectCounts {
@@ -238,5 +287,6 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
         bytes_compressed: merged.bytes_compressed,
         bytes_decompressed: merged.bytes_decompressed,
         wall_seconds: started.elapsed().as_secs_f64(),
+        dedup: dedup.stats(),
     })
 }

@@ -9,6 +9,7 @@
 use simd_json::prelude::*;
 use simd_json::tape::Value;
 
+use crate::attribute::{encryption_context, kms};
 use crate::time::parse_event_time;
 
 /// Why a record could not be used at all.
@@ -52,6 +53,9 @@ pub struct RequestFacts<'a> {
     pub s3_arn: Option<&'a str>,
     /// `encryptionContext."aws:cloudtrail:arn"`: CloudTrail encrypting its own logs.
     pub cloudtrail_arn: Option<&'a str>,
+    /// Fingerprint of the whole `encryptionContext` (attribute::encryption_context), computed
+    /// only for data key generation calls: the data key caching analysis groups by it.
+    pub encryption_context_hash: Option<u64>,
 }
 
 /// S3's `additionalEventData`, keys matched case-insensitively (`cipherSuite` is seen).
@@ -152,6 +156,10 @@ impl<'a> Record<'a> {
             KMS_SOURCE => {
                 if let Some(p) = request_parameters {
                     r.request = request_facts(p, odd);
+                    if r.event_name.is_some_and(kms::is_data_key_generation) {
+                        r.request.encryption_context_hash =
+                            Some(encryption_context::hash(p.get("encryptionContext")));
+                    }
                 }
                 if let Some(res) = resources {
                     r.kms_key_arn = kms_key_arn(res);

@@ -5,4 +5,5 @@ mod support;
 mod client_intelligence;
 mod fixtures;
 mod generated;
+mod kms_insights;
 mod real_records;

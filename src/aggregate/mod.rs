@@ -4,8 +4,12 @@
 //! and associative: the same merge serves rayon workers, shards and (later) resumed runs,
 //! and the result does not depend on the order objects were read in.
 
+pub mod caching;
+pub mod dedup;
 pub mod intern;
 pub mod rates;
+
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -13,6 +17,8 @@ use crate::attribute::sigv2::Evidence;
 use crate::attribute::{kms, principal, sigv2, sigv4, tls, user_agent};
 use crate::record::{Malformed, Record};
 use crate::time::hour_of;
+use caching::{CachingKey, DataKeyCaching};
+use dedup::{Admission, DeferredRecord, EpochView};
 use intern::{Interner, NULL, Sym};
 use rates::SecondCounts;
 
@@ -76,7 +82,7 @@ macro_rules! interned_key {
 
 interned_key!(
     /// One row of `kms_calls.parquet`.
-    KmsCallKey { account_id, region, principal, principal_type, event_name, key_arn, via_service, s3_bucket, error_code; bucket_key: Option<bool> }
+    KmsCallKey { account_id, region, principal, principal_type, event_name, key_arn, via_service, s3_bucket, error_code; bucket_key: Option<bool>, caller_kind: kms::CallerKind }
 );
 interned_key!(
     /// One row of `kms_rates.parquet`; `principal == NULL` is the account-and-region scope.
@@ -156,6 +162,13 @@ pub struct RecordCounts {
     pub tls_legacy: u64,
     /// Fields read as unknown because their JSON type was unexpected.
     pub odd_fields: u64,
+    /// KMS records not counted because they repeat one already counted (aggregate::dedup):
+    /// same `eventID`, or the key owner's copy of a cross-account call.
+    pub duplicate_event_id: u64,
+    pub duplicate_cross_account: u64,
+    /// Earliest and latest `eventTime` of the attributed records.
+    pub first_event: Option<i64>,
+    pub last_event: Option<i64>,
 }
 
 impl RecordCounts {
@@ -164,7 +177,14 @@ impl RecordCounts {
     }
 
     pub fn skipped_total(&self) -> u64 {
-        self.skipped_outside_time_range + self.skipped_other_account + self.skipped_other_region
+        self.skipped_outside_time_range
+            + self.skipped_other_account
+            + self.skipped_other_region
+            + self.duplicates()
+    }
+
+    pub fn duplicates(&self) -> u64 {
+        self.duplicate_event_id + self.duplicate_cross_account
     }
 
     fn merge(&mut self, o: &RecordCounts) {
@@ -185,6 +205,17 @@ impl RecordCounts {
         self.s3_before_signature_logging += o.s3_before_signature_logging;
         self.tls_legacy += o.tls_legacy;
         self.odd_fields += o.odd_fields;
+        self.duplicate_event_id += o.duplicate_event_id;
+        self.duplicate_cross_account += o.duplicate_cross_account;
+        self.first_event = min_opt(self.first_event, o.first_event);
+        self.last_event = self.last_event.max(o.last_event);
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -214,6 +245,12 @@ pub struct Accumulators {
     pub kms_rates: FxHashMap<RateKey, SecondCounts>,
     pub sigv2: FxHashMap<SigV2Key, Tally>,
     pub tls: FxHashMap<TlsKey, Tally>,
+    /// Direct data key requests per key and encryption context (aggregate::caching).
+    pub caching: DataKeyCaching,
+    /// Key owners' copies of cross-account calls, decided later (aggregate::dedup).
+    pub deferred: Vec<DeferredRecord>,
+    /// The current delivery epoch's duplicate detection; none: every record counts.
+    pub epoch: Option<Arc<EpochView>>,
     clients: FxHashMap<Sym, ClientSyms>,
     principal_buf: String,
 }
@@ -237,7 +274,31 @@ impl Accumulators {
             }
             return;
         }
+        if r.is_kms()
+            && let Some(epoch) = &self.epoch
+        {
+            match epoch.admit(r) {
+                Admission::New => {}
+                Admission::Duplicate => {
+                    self.records.duplicate_event_id += 1;
+                    return;
+                }
+                Admission::OwnerCopy { shared } => {
+                    let hour = epoch.hour();
+                    self.deferred.push(DeferredRecord::new(r, shared, hour));
+                    return;
+                }
+            }
+        }
+        self.add_admitted(r);
+    }
+
+    /// Folds a record that passed the filters and deduplication.
+    pub fn add_admitted(&mut self, r: &Record<'_>) {
+        let account = principal::account_id(r);
         self.records.attributed += 1;
+        self.records.first_event = min_opt(self.records.first_event, Some(r.event_time));
+        self.records.last_event = self.records.last_event.max(Some(r.event_time));
         let is_kms = r.is_kms();
         let is_s3 = r.is_s3();
         let sigv2 = if is_s3 {
@@ -321,6 +382,10 @@ impl Accumulators {
     ) {
         self.records.kms += 1;
         let bucket = r.request.s3_arn.and_then(kms::s3_bucket_of);
+        let via_service = principal::via_service(r);
+        let key_arn = self
+            .strings
+            .intern_opt(kms::key_arn(r.kms_key_arn, r.request.key_id));
         let key = KmsCallKey {
             hour,
             account_id,
@@ -328,15 +393,26 @@ impl Accumulators {
             principal,
             principal_type,
             event_name: self.strings.intern_opt(r.event_name),
-            key_arn: self
-                .strings
-                .intern_opt(kms::key_arn(r.kms_key_arn, r.request.key_id)),
-            via_service: self.strings.intern_opt(principal::via_service(r)),
+            key_arn,
+            via_service: self.strings.intern_opt(via_service),
             s3_bucket: self.strings.intern_opt(bucket.map(|(b, _)| b)),
             bucket_key: bucket.map(|(_, on)| on),
             error_code: self.strings.intern_opt(r.error_code),
+            caller_kind: kms::CallerKind::of(via_service, r.request.cloudtrail_arn),
         };
         tally(&mut self.kms_calls, key, r.event_time);
+        if via_service.is_none()
+            && let Some(context) = r.request.encryption_context_hash
+        {
+            let key = CachingKey {
+                account_id,
+                region,
+                principal,
+                key_arn,
+                context,
+            };
+            self.caching.add(key, r.event_time);
+        }
 
         if r.event_name.is_some_and(kms::is_symmetric_operation) {
             self.records.kms_symmetric += 1;
@@ -410,6 +486,19 @@ impl Accumulators {
         for (k, v) in other.kms_rates {
             self.kms_rates.entry(k.remap(&table)).or_default().merge(v);
         }
+        self.caching.merge(other.caching, &table);
+        self.deferred.extend(other.deferred);
+    }
+}
+
+/// Key owners' copies decided at the end of their window (aggregate::dedup) land here.
+impl dedup::DeferredSink for Accumulators {
+    fn count(&mut self, record: &Record<'_>) {
+        self.add_admitted(record);
+    }
+
+    fn drop_duplicate(&mut self) {
+        self.records.duplicate_cross_account += 1;
     }
 }
 

@@ -19,6 +19,57 @@ pub fn is_symmetric_operation(event_name: &str) -> bool {
 
 pub const THROTTLING_ERROR: &str = "ThrottlingException";
 
+/// Calls that return a new data key, the ones a data key cache (AWS Encryption SDK) serves.
+/// Data key *pairs* are left out: the Encryption SDK does not cache them.
+pub fn is_data_key_generation(event_name: &str) -> bool {
+    matches!(
+        event_name,
+        "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext"
+    )
+}
+
+/// Why a KMS call was made, as far as the record tells: the `caller_kind` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CallerKind {
+    /// The principal called KMS itself (no service in `invokedBy`/`sourceIPAddress`).
+    Direct,
+    /// S3 called KMS for the principal's SSE-KMS object read or write.
+    S3SseKms,
+    /// CloudTrail encrypting its own log files (`aws:cloudtrail:arn` in the context).
+    CloudTrailLogEncryption,
+    /// Another AWS service acting for the principal (`AWS Internal`, `ec2.amazonaws.com`, ...).
+    AwsService,
+}
+
+impl CallerKind {
+    pub fn of(via_service: Option<&str>, cloudtrail_arn: Option<&str>) -> CallerKind {
+        if cloudtrail_arn.is_some() || via_service == Some(CLOUDTRAIL_SERVICE) {
+            return CallerKind::CloudTrailLogEncryption;
+        }
+        match via_service {
+            None => CallerKind::Direct,
+            Some(s) if is_s3_service(s) => CallerKind::S3SseKms,
+            Some(_) => CallerKind::AwsService,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallerKind::Direct => "direct",
+            CallerKind::S3SseKms => "s3_sse_kms",
+            CallerKind::CloudTrailLogEncryption => "cloudtrail_log_encryption",
+            CallerKind::AwsService => "aws_service",
+        }
+    }
+}
+
+pub const CLOUDTRAIL_SERVICE: &str = "cloudtrail.amazonaws.com";
+
+/// `s3.amazonaws.com` (older records) or `fas.s3.amazonaws.com` (forward access sessions).
+pub fn is_s3_service(service: &str) -> bool {
+    service == "s3.amazonaws.com" || service == "fas.s3.amazonaws.com"
+}
+
 /// The bucket behind an SSE-KMS call and whether it uses an S3 Bucket Key, from the
 /// `aws:s3:arn` encryption context: a bucket ARN means one data key per bucket (Bucket Key
 /// on), an object ARN means one per object (off).
@@ -48,6 +99,16 @@ pub fn default_quota_rps(region: &str) -> u64 {
         _ => 10_000,
     }
 }
+
+/// KMS request price, US dollars per 10,000 requests (symmetric keys, all regions);
+/// `--kms-price` overrides it. Asymmetric and data key pair requests cost more.
+pub const DEFAULT_PRICE_PER_10K_REQUESTS: f64 = 0.03;
+/// Free requests per month, per account, summed over all regions (asymmetric and data key
+/// pair requests excluded).
+pub const FREE_TIER_REQUESTS_PER_MONTH: u64 = 20_000;
+/// Days in the average month used to project a monthly figure (365 / 12, rounded as AWS's
+/// pricing examples do).
+pub const DAYS_PER_MONTH: f64 = 30.4;
 
 /// The symmetric quota per region: AWS's defaults, with the user's overrides on top.
 #[derive(Debug, Clone, Default)]
@@ -100,6 +161,31 @@ mod tests {
         assert_eq!(
             key_arn(None, Some("arn:aws:kms:us-east-1:1:key/x")),
             Some("arn:aws:kms:us-east-1:1:key/x")
+        );
+    }
+
+    #[test]
+    fn caller_kind_tells_cloudtrail_s3_and_direct_calls_apart() {
+        assert_eq!(CallerKind::of(None, None), CallerKind::Direct);
+        assert_eq!(
+            CallerKind::of(Some("fas.s3.amazonaws.com"), None),
+            CallerKind::S3SseKms
+        );
+        assert_eq!(
+            CallerKind::of(Some("s3.amazonaws.com"), None),
+            CallerKind::S3SseKms
+        );
+        assert_eq!(
+            CallerKind::of(None, Some("arn:aws:cloudtrail:us-east-1:1:trail/t")),
+            CallerKind::CloudTrailLogEncryption
+        );
+        assert_eq!(
+            CallerKind::of(Some("cloudtrail.amazonaws.com"), None),
+            CallerKind::CloudTrailLogEncryption
+        );
+        assert_eq!(
+            CallerKind::of(Some("AWS Internal"), None),
+            CallerKind::AwsService
         );
     }
 

@@ -2,6 +2,7 @@
 //! from a [`crate::record::Record`] to the domain answers; aggregation lives elsewhere.
 
 pub mod advice;
+pub mod encryption_context;
 pub mod kms;
 pub mod principal;
 pub mod sigv2;

@@ -1,5 +1,7 @@
 //! Writers: the Parquet files of the output contract, `summary.json` and the terminal report.
 
+pub mod html;
+pub mod kms_insights;
 pub mod parquet;
 pub mod report;
 pub mod rows;

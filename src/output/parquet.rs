@@ -18,9 +18,12 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
+use super::kms_insights::{
+    BucketKeyRow, CachingRow, CostRow, KmsInsights, Projection, billable_per_month,
+};
 use super::rows::{KmsCallRow, RateRow, Rows, SigV2Row, Text, TlsRow};
-use crate::aggregate::rates::serialize_histogram;
-use crate::attribute::kms::Quotas;
+use crate::aggregate::rates::{SecondCounts, serialize_histogram};
+use crate::attribute::kms::{FREE_TIER_REQUESTS_PER_MONTH, Quotas};
 
 fn text<'a, R>(rows: &'a [R], f: impl Fn(&'a R) -> Text<'a>) -> ArrayRef {
     Arc::new(rows.iter().map(f).collect::<StringArray>())
@@ -34,6 +37,19 @@ fn int<R>(rows: &[R], f: impl Fn(&R) -> i64) -> ArrayRef {
             .into_iter()
             .collect::<Int64Array>(),
     )
+}
+
+fn float<R>(rows: &[R], f: impl Fn(&R) -> Option<f64>) -> ArrayRef {
+    Arc::new(rows.iter().map(f).collect::<Float64Array>())
+}
+
+fn opt_int<R>(rows: &[R], f: impl Fn(&R) -> Option<i64>) -> ArrayRef {
+    Arc::new(rows.iter().map(f).collect::<Int64Array>())
+}
+
+fn opt_timestamp<R>(rows: &[R], f: impl Fn(&R) -> Option<i64>) -> ArrayRef {
+    let millis: Vec<Option<i64>> = rows.iter().map(|r| f(r).map(|s| s * 1000)).collect();
+    Arc::new(TimestampMillisecondArray::from(millis).with_timezone("UTC"))
 }
 
 /// Epoch seconds to a UTC millisecond timestamp column.
@@ -57,9 +73,17 @@ fn write(path: &Path, columns: Vec<(&str, ArrayRef)>) -> Result<()> {
     Ok(())
 }
 
-pub fn write_all(dir: &Path, rows: &Rows<'_>, quotas: &Quotas) -> Result<()> {
+pub fn write_all(
+    dir: &Path,
+    rows: &Rows<'_>,
+    quotas: &Quotas,
+    insights: &KmsInsights<'_>,
+) -> Result<()> {
     write_kms_calls(&dir.join("kms_calls.parquet"), &rows.kms_calls)?;
     write_kms_rates(&dir.join("kms_rates.parquet"), &rows.kms_rates, quotas)?;
+    write_kms_cost(&dir.join("kms_cost.parquet"), insights)?;
+    write_bucket_keys(&dir.join("kms_bucket_keys.parquet"), insights)?;
+    write_caching(&dir.join("kms_data_key_caching.parquet"), insights)?;
     write_sigv2(&dir.join("sigv2_requests.parquet"), &rows.sigv2)?;
     write_tls(&dir.join("tls_legacy.parquet"), &rows.tls)?;
     Ok(())
@@ -86,8 +110,19 @@ fn write_kms_calls(path: &Path, rows: &[KmsCallRow<'_>]) -> Result<()> {
             ("calls", int(rows, |r| r.tally.count as i64)),
             ("first_seen", timestamp(rows, |r| r.tally.first_seen)),
             ("last_seen", timestamp(rows, |r| r.tally.last_seen)),
+            ("caller_kind", text(rows, |r| Some(r.caller_kind.as_str()))),
         ],
     )
+}
+
+/// Seconds of the hour whose calls were above `numerator / denominator` of the quota
+/// (integer arithmetic: exact whatever the quota).
+fn seconds_over(counts: &SecondCounts, quota: u64, numerator: u64, denominator: u64) -> i64 {
+    counts
+        .per_second
+        .values()
+        .filter(|&&c| u64::from(c) * denominator > quota * numerator)
+        .count() as i64
 }
 
 fn write_kms_rates(path: &Path, rows: &[RateRow<'_>], quotas: &Quotas) -> Result<()> {
@@ -173,6 +208,145 @@ fn write_kms_rates(path: &Path, rows: &[RateRow<'_>], quotas: &Quotas) -> Result
                         .collect::<BinaryArray>(),
                 ),
             ),
+            (
+                "seconds_over_80pct",
+                opt_int(&rows.iter().zip(&quota).collect::<Vec<_>>(), |(r, q)| {
+                    q.map(|q| seconds_over(r.counts, q, 4, 5))
+                }),
+            ),
+            (
+                "seconds_over_quota",
+                opt_int(&rows.iter().zip(&quota).collect::<Vec<_>>(), |(r, q)| {
+                    q.map(|q| seconds_over(r.counts, q, 1, 1))
+                }),
+            ),
+        ],
+    )
+}
+
+fn write_kms_cost(path: &Path, insights: &KmsInsights<'_>) -> Result<()> {
+    let rows: &[CostRow<'_>] = &insights.cost;
+    let p: Option<Projection> = insights.projection;
+    let account = |r: &CostRow<'_>| r.scope == "account";
+    write(
+        path,
+        vec![
+            ("scope", text(rows, |r| Some(r.scope))),
+            ("account_id", text(rows, |r| r.account_id)),
+            ("principal", text(rows, |r| r.principal)),
+            ("key_arn", text(rows, |r| r.key_arn)),
+            ("calls", int(rows, |r| r.calls as i64)),
+            ("throttled", int(rows, |r| r.throttled as i64)),
+            (
+                "span_start",
+                opt_timestamp(rows, |_| p.map(|p| p.span.start)),
+            ),
+            ("span_end", opt_timestamp(rows, |_| p.map(|p| p.span.end))),
+            ("span_days", float(rows, |_| p.map(|p| p.span.days()))),
+            (
+                "calls_per_day",
+                float(rows, |r| p.map(|p| p.per_day(r.calls))),
+            ),
+            (
+                "calls_per_month",
+                float(rows, |r| p.map(|p| p.per_month(r.calls))),
+            ),
+            (
+                "price_per_10k_usd",
+                float(rows, |_| Some(insights.price_per_10k)),
+            ),
+            (
+                "usd_per_day",
+                float(rows, |r| p.map(|p| p.usd(p.per_day(r.calls)))),
+            ),
+            (
+                "usd_per_month",
+                float(rows, |r| p.map(|p| p.usd(p.per_month(r.calls)))),
+            ),
+            (
+                "free_tier_requests_per_month",
+                opt_int(rows, |r| {
+                    account(r).then_some(FREE_TIER_REQUESTS_PER_MONTH as i64)
+                }),
+            ),
+            (
+                "usd_per_month_after_free_tier",
+                float(rows, |r| {
+                    p.filter(|_| account(r))
+                        .map(|p| p.usd(billable_per_month(p.per_month(r.calls))))
+                }),
+            ),
+        ],
+    )
+}
+
+fn write_bucket_keys(path: &Path, insights: &KmsInsights<'_>) -> Result<()> {
+    let rows: &[BucketKeyRow<'_>] = &insights.bucket_keys;
+    let p = insights.projection;
+    write(
+        path,
+        vec![
+            ("account_id", text(rows, |r| r.account_id)),
+            ("region", text(rows, |r| r.region)),
+            ("s3_bucket", text(rows, |r| Some(r.s3_bucket))),
+            ("principal", text(rows, |r| r.principal)),
+            (
+                "bucket_status",
+                text(rows, |r| Some(r.bucket_status.as_str())),
+            ),
+            ("object_arn_calls", int(rows, |r| r.object_arn_calls as i64)),
+            ("bucket_arn_calls", int(rows, |r| r.bucket_arn_calls as i64)),
+            (
+                "est_calls_with_bucket_key",
+                int(rows, |r| r.calls_with_bucket_key as i64),
+            ),
+            ("est_saved_calls", int(rows, |r| r.saved_calls() as i64)),
+            (
+                "est_saved_usd_per_month",
+                float(rows, |r| p.map(|p| p.usd(p.per_month(r.saved_calls())))),
+            ),
+            ("first_seen", timestamp(rows, |r| r.first_seen)),
+            ("last_seen", timestamp(rows, |r| r.last_seen)),
+        ],
+    )
+}
+
+fn write_caching(path: &Path, insights: &KmsInsights<'_>) -> Result<()> {
+    let rows: &[CachingRow<'_>] = &insights.caching;
+    let p = insights.projection;
+    let hex: Vec<String> = rows.iter().map(CachingRow::context_hex).collect();
+    write(
+        path,
+        vec![
+            ("account_id", text(rows, |r| r.account_id)),
+            ("region", text(rows, |r| r.region)),
+            ("principal", text(rows, |r| r.principal)),
+            ("key_arn", text(rows, |r| r.key_arn)),
+            (
+                "encryption_context_hash",
+                Arc::new(
+                    hex.iter()
+                        .map(|h| Some(h.as_str()))
+                        .collect::<StringArray>(),
+                ),
+            ),
+            ("calls", int(rows, |r| r.group.calls as i64)),
+            (
+                "cache_max_age_seconds",
+                int(rows, |_| insights.cache_max_age),
+            ),
+            ("cache_windows", int(rows, |r| r.group.windows() as i64)),
+            ("est_saved_calls", int(rows, |r| r.group.saved() as i64)),
+            (
+                "busiest_window_calls",
+                int(rows, |r| r.group.busiest_window() as i64),
+            ),
+            (
+                "est_saved_usd_per_month",
+                float(rows, |r| p.map(|p| p.usd(p.per_month(r.group.saved())))),
+            ),
+            ("first_seen", timestamp(rows, |r| r.group.first_seen)),
+            ("last_seen", timestamp(rows, |r| r.group.last_seen)),
         ],
     )
 }

@@ -3,10 +3,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use super::kms_insights::{BucketStatus, KmsInsights};
 use super::rows::Rows;
 use super::terminal_safe;
 use crate::aggregate::Tally;
-use crate::attribute::kms::Quotas;
+use crate::attribute::kms::{DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH, Quotas};
 use crate::attribute::sigv2::is_presigned;
 use crate::pipeline::Analysis;
 use crate::time::format_rfc3339;
@@ -15,15 +16,29 @@ fn show(s: Option<&str>) -> std::borrow::Cow<'_, str> {
     terminal_safe(s.unwrap_or("-"))
 }
 
+/// Everything the terminal report and report.html show.
+pub struct ReportInput<'a> {
+    pub analysis: &'a Analysis,
+    pub rows: &'a Rows<'a>,
+    pub insights: &'a KmsInsights<'a>,
+    pub quotas: &'a Quotas,
+    pub warnings: &'a [String],
+    /// Rows per table.
+    pub top: usize,
+    pub wall_seconds: f64,
+}
+
 /// Renders the report. `top` bounds each table.
-pub fn render(
-    a: &Analysis,
-    rows: &Rows<'_>,
-    quotas: &Quotas,
-    warnings: &[String],
-    top: usize,
-    wall_seconds: f64,
-) -> String {
+pub fn render(input: &ReportInput<'_>) -> String {
+    let ReportInput {
+        analysis: a,
+        rows,
+        insights,
+        quotas,
+        warnings,
+        top,
+        wall_seconds,
+    } = *input;
     let mut out = String::new();
     let r = &a.acc.records;
     let _ = writeln!(
@@ -39,8 +54,21 @@ pub fn render(
         r.malformed_total(),
         wall_seconds
     );
-    kms_callers(&mut out, rows, top);
+    if r.duplicates() > 0 {
+        let _ = writeln!(
+            out,
+            "{} duplicate KMS records not counted: {} delivered twice (same eventID), {} key owner's copies of cross-account calls (same sharedEventID)",
+            r.duplicates(),
+            r.duplicate_event_id,
+            r.duplicate_cross_account
+        );
+    }
+    kms_callers(&mut out, rows, insights, top);
     kms_peaks(&mut out, rows, quotas, top);
+    recurring_spikes(&mut out, insights);
+    kms_cost(&mut out, insights, top);
+    bucket_keys(&mut out, insights, top);
+    data_key_caching(&mut out, insights, top);
     sigv2_callers(&mut out, a, rows, top);
     tls_callers(&mut out, rows, top);
     if !a.failures.is_empty() {
@@ -70,7 +98,7 @@ pub fn render(
     out
 }
 
-fn kms_callers(out: &mut String, rows: &Rows<'_>, top: usize) {
+fn kms_callers(out: &mut String, rows: &Rows<'_>, insights: &KmsInsights<'_>, top: usize) {
     #[derive(Default)]
     struct Caller {
         calls: u64,
@@ -103,8 +131,8 @@ fn kms_callers(out: &mut String, rows: &Rows<'_>, top: usize) {
     );
     let _ = writeln!(
         out,
-        "  {:>10} {:>7} {:>20} {:>9}  principal",
-        "calls", "peak/s", "peak at", "throttled"
+        "  {:>10} {:>7} {:>20} {:>9} {:>10}  principal",
+        "calls", "peak/s", "peak at", "throttled", "$/month"
     );
     for (principal, c) in callers.iter().take(top) {
         let when = if c.peak > 0 {
@@ -114,11 +142,14 @@ fn kms_callers(out: &mut String, rows: &Rows<'_>, top: usize) {
         };
         let _ = writeln!(
             out,
-            "  {:>10} {:>7} {:>20} {:>9}  {}",
+            "  {:>10} {:>7} {:>20} {:>9} {:>10}  {}",
             c.calls,
             c.peak,
             when,
             c.throttled,
+            insights
+                .projection
+                .map_or("-".to_owned(), |p| dollars(p.usd(p.per_month(c.calls)))),
             show(*principal)
         );
     }
@@ -153,29 +184,218 @@ fn kms_peaks(out: &mut String, rows: &Rows<'_>, quotas: &Quotas, top: usize) {
     );
     let _ = writeln!(
         out,
-        "  {:>20} {:>12} {:>14} {:>7} {:>8} {:>6} {:>9}",
-        "hour", "account", "region", "peak/s", "quota/s", "use", "throttled"
+        "  {:>20} {:>12} {:>14} {:>7} {:>8} {:>6} {:>7} {:>7} {:>9}",
+        "hour", "account", "region", "peak/s", "quota/s", "use", "s>80%", "s>100%", "throttled"
     );
     for (row, stats, quota) in hours.iter().take(top) {
         let used = quota.map_or("-".to_owned(), |q| {
             percent(stats.peak_rps as f64 / q as f64)
         });
+        let over = |num: u64, den: u64| {
+            quota.map_or("-".to_owned(), |q| {
+                row.counts
+                    .per_second
+                    .values()
+                    .filter(|&&c| u64::from(c) * den > q * num)
+                    .count()
+                    .to_string()
+            })
+        };
         let _ = writeln!(
             out,
-            "  {:>20} {:>12} {:>14} {:>7} {:>8} {:>6} {:>9}",
+            "  {:>20} {:>12} {:>14} {:>7} {:>8} {:>6} {:>7} {:>7} {:>9}",
             format_rfc3339(row.hour),
             show(row.account_id),
             show(row.region),
             stats.peak_rps,
             quota.map_or("-".to_owned(), |q| q.to_string()),
             used,
+            over(4, 5),
+            over(1, 1),
             stats.throttled
         );
     }
 }
 
+fn recurring_spikes(out: &mut String, insights: &KmsInsights<'_>) {
+    if insights.recurring_spikes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nRecurring spikes (the hour's busiest second keeps falling in the same minute: a scheduled job)"
+    );
+    for s in &insights.recurring_spikes {
+        let _ = writeln!(
+            out,
+            "  {} {}: minute :{:02} in {} of {} hours, median peak {}/s vs mean {:.1}/s; {} made {} of those peaks",
+            show(s.account_id),
+            show(s.region),
+            s.minute,
+            s.hours_with,
+            s.hours,
+            s.median_peak,
+            s.mean_rps,
+            show(s.principal),
+            percent(s.principal_share)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  What to do: spread the job's calls over the hour (jitter, a rate limit), and check the Bucket Key and data key caching candidates below for the same principal."
+    );
+}
+
+/// Dollars with cents, or with more digits below a cent.
+pub fn dollars(usd: f64) -> String {
+    if usd == 0.0 || usd >= 0.01 {
+        format!("${usd:.2}")
+    } else {
+        format!("${usd:.4}")
+    }
+}
+
+fn kms_cost(out: &mut String, insights: &KmsInsights<'_>, top: usize) {
+    let Some(p) = insights.projection else {
+        return;
+    };
+    let calls = insights.total_calls();
+    if calls == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nKMS cost (calls / {:.2} days analysed x 1 day or x {DAYS_PER_MONTH} days, at ${} per 10,000 requests)",
+        p.span.days(),
+        insights.price_per_10k
+    );
+    let _ = writeln!(
+        out,
+        "  {} calls: {:.0}/day, {} a day, {} a month; {} a month after the free tier ({} requests a month per account, all regions)",
+        calls,
+        p.per_day(calls),
+        dollars(p.usd(p.per_day(calls))),
+        dollars(p.usd(p.per_month(calls))),
+        insights
+            .usd_per_month_after_free_tier()
+            .map_or("-".to_owned(), dollars),
+        FREE_TIER_REQUESTS_PER_MONTH
+    );
+    let kinds: Vec<String> = insights
+        .calls_by_kind
+        .iter()
+        .map(|(k, n)| format!("{} {}", k.as_str(), n))
+        .collect();
+    let _ = writeln!(out, "  by caller kind: {}", kinds.join(", "));
+    let keys: Vec<_> = insights.cost.iter().filter(|r| r.scope == "key").collect();
+    let _ = writeln!(out, "  {:>10} {:>10}  key", "calls", "$/month");
+    for k in keys.iter().take(top) {
+        let _ = writeln!(
+            out,
+            "  {:>10} {:>10}  {}",
+            k.calls,
+            dollars(p.usd(p.per_month(k.calls))),
+            show(k.key_arn)
+        );
+    }
+}
+
+/// One bucket's Bucket Key picture, summed over its principals.
+struct BucketTotals<'a> {
+    status: BucketStatus,
+    object_arn_calls: u64,
+    saved_calls: u64,
+    /// The principal whose calls a Bucket Key would save most, and how many.
+    top_principal: Option<&'a str>,
+    top_saved: u64,
+}
+
+fn bucket_keys(out: &mut String, insights: &KmsInsights<'_>, top: usize) {
+    let mut buckets: BTreeMap<&str, BucketTotals<'_>> = BTreeMap::new();
+    for r in &insights.bucket_keys {
+        let e = buckets.entry(r.s3_bucket).or_insert(BucketTotals {
+            status: r.bucket_status,
+            object_arn_calls: 0,
+            saved_calls: 0,
+            top_principal: None,
+            top_saved: 0,
+        });
+        e.object_arn_calls += r.object_arn_calls;
+        e.saved_calls += r.saved_calls();
+        if r.saved_calls() > e.top_saved || e.top_principal.is_none() {
+            e.top_principal = r.principal;
+            e.top_saved = r.saved_calls();
+        }
+    }
+    let mut candidates: Vec<_> = buckets
+        .into_iter()
+        .filter(|(_, b)| b.status != BucketStatus::On && b.object_arn_calls > 0)
+        .collect();
+    if candidates.is_empty() {
+        return;
+    }
+    candidates.sort_by(|a, b| b.1.saved_calls.cmp(&a.1.saved_calls).then(a.0.cmp(b.0)));
+    let _ = writeln!(
+        out,
+        "\nS3 Bucket Key candidates (KMS calls S3 made per object; estimate: one call per principal, hour, key and operation would remain)"
+    );
+    let _ = writeln!(
+        out,
+        "  {:>10} {:>10} {:>10}  {:<32} bucket: top principal",
+        "obj calls", "est saved", "$/month", "what to do"
+    );
+    for (bucket, b) in candidates.iter().take(top) {
+        let _ = writeln!(
+            out,
+            "  {:>10} {:>10} {:>10}  {:<32} {}: {}",
+            b.object_arn_calls,
+            b.saved_calls,
+            insights.projection.map_or("-".to_owned(), |p| dollars(
+                p.usd(p.per_month(b.saved_calls))
+            )),
+            match b.status {
+                BucketStatus::Off => "enable Bucket Key + re-copy",
+                BucketStatus::OnWithOlderObjects => "Bucket Key on: re-copy old objects",
+                BucketStatus::On => "-",
+            },
+            terminal_safe(bucket),
+            show(b.top_principal)
+        );
+    }
+}
+
+fn data_key_caching(out: &mut String, insights: &KmsInsights<'_>, top: usize) {
+    if insights.caching.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nData key caching candidates (direct GenerateDataKey calls per key and encryption context; a cache with a {} s maximum age would make one call per {} s window)",
+        insights.cache_max_age, insights.cache_max_age
+    );
+    let _ = writeln!(
+        out,
+        "  {:>10} {:>10} {:>10} {:>16}  principal / key",
+        "calls", "est saved", "$/month", "context"
+    );
+    for c in insights.caching.iter().take(top) {
+        let _ = writeln!(
+            out,
+            "  {:>10} {:>10} {:>10} {:>16}  {} / {}",
+            c.group.calls,
+            c.group.saved(),
+            insights.projection.map_or("-".to_owned(), |p| dollars(
+                p.usd(p.per_month(c.group.saved()))
+            )),
+            c.context_hex(),
+            show(c.principal),
+            show(c.key_arn)
+        );
+    }
+}
+
 /// A share as a percentage with enough digits to tell a small peak from none.
-fn percent(share: f64) -> String {
+pub fn percent(share: f64) -> String {
     let pct = 100.0 * share;
     if pct == 0.0 || pct >= 1.0 {
         format!("{pct:.1}%")

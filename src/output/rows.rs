@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use crate::aggregate::rates::SecondCounts;
 use crate::aggregate::{Accumulators, Tally};
+use crate::attribute::kms::CallerKind;
 use crate::attribute::sigv2::is_presigned;
 use crate::attribute::{advice, sigv4, user_agent};
 
@@ -24,6 +25,7 @@ pub struct KmsCallRow<'a> {
     pub s3_bucket: Text<'a>,
     pub bucket_key: Option<bool>,
     pub error_code: Text<'a>,
+    pub caller_kind: CallerKind,
     pub tally: Tally,
 }
 
@@ -156,6 +158,7 @@ impl<'a> Rows<'a> {
                 s3_bucket: s(k.s3_bucket),
                 bucket_key: k.bucket_key,
                 error_code: s(k.error_code),
+                caller_kind: k.caller_kind,
                 tally,
             })
             .collect();
@@ -172,6 +175,7 @@ impl<'a> Rows<'a> {
                 a.s3_bucket,
                 a.bucket_key,
                 a.error_code,
+                a.caller_kind,
             )
                 .cmp(&(
                     b.hour,
@@ -185,6 +189,7 @@ impl<'a> Rows<'a> {
                     b.s3_bucket,
                     b.bucket_key,
                     b.error_code,
+                    b.caller_kind,
                 ))
         });
 

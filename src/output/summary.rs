@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use super::kms_insights::KmsInsights;
 use crate::pipeline::{Analysis, AnalyzeConfig, Failure};
 use crate::record::Malformed;
 use crate::source::SkippedObjects;
@@ -22,6 +23,9 @@ pub struct Summary<'a> {
     pub failures: &'a [Failure],
     pub bytes: Bytes,
     pub records: Records,
+    pub event_time: EventTime,
+    pub deduplication: Deduplication,
+    pub kms: KmsSummary,
     pub warnings: &'a [String],
     pub wall_seconds: f64,
     pub records_per_second: u64,
@@ -70,6 +74,50 @@ pub struct Records {
     pub s3_before_signature_logging: u64,
     pub tls_legacy: u64,
     pub odd_field_types: u64,
+    /// KMS records not counted because they repeat a counted one (also in
+    /// `skipped.duplicate`, so that `total = attributed + skipped + malformed` holds).
+    pub duplicates: u64,
+    pub duplicate_reasons: DuplicateReasons,
+}
+
+#[derive(Serialize)]
+pub struct DuplicateReasons {
+    /// Same `eventID` as a record already counted (redelivery).
+    pub same_event_id: u64,
+    /// Key owner's copy of a cross-account call whose caller's copy was counted.
+    pub cross_account_copy: u64,
+}
+
+/// Earliest and latest `eventTime` of the attributed records.
+#[derive(Serialize)]
+pub struct EventTime {
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+/// How duplicates were looked for (aggregate::dedup): the window and what it held.
+#[derive(Serialize)]
+pub struct Deduplication {
+    pub window_hours: i64,
+    pub delivery_epochs: u64,
+    pub peak_event_ids_held: u64,
+    pub peak_owner_copies_held: u64,
+}
+
+/// The KMS bill and what could be saved, as projected in kms_cost.parquet and friends.
+#[derive(Serialize)]
+pub struct KmsSummary {
+    pub calls: u64,
+    pub span_start: Option<String>,
+    pub span_end: Option<String>,
+    pub span_days: Option<f64>,
+    pub price_per_10k_usd: f64,
+    pub usd_per_day: Option<f64>,
+    pub usd_per_month: Option<f64>,
+    pub usd_per_month_after_free_tier: Option<f64>,
+    pub bucket_key_est_saved_calls: u64,
+    pub data_key_caching_est_saved_calls: u64,
+    pub cache_max_age_seconds: i64,
 }
 
 #[derive(Serialize)]
@@ -77,11 +125,13 @@ pub struct RecordsSkipped {
     pub outside_time_range: u64,
     pub other_account: u64,
     pub other_region: u64,
+    pub duplicate: u64,
 }
 
 pub fn build<'a>(
     cfg: &'a AnalyzeConfig,
     a: &'a Analysis,
+    insights: &KmsInsights<'_>,
     warnings: &'a [String],
     wall_seconds: f64,
 ) -> Summary<'a> {
@@ -123,6 +173,7 @@ pub fn build<'a>(
                 outside_time_range: r.skipped_outside_time_range,
                 other_account: r.skipped_other_account,
                 other_region: r.skipped_other_region,
+                duplicate: r.duplicates(),
             },
             malformed: r.malformed_total(),
             malformed_reasons,
@@ -136,7 +187,23 @@ pub fn build<'a>(
             s3_before_signature_logging: r.s3_before_signature_logging,
             tls_legacy: r.tls_legacy,
             odd_field_types: r.odd_fields,
+            duplicates: r.duplicates(),
+            duplicate_reasons: DuplicateReasons {
+                same_event_id: r.duplicate_event_id,
+                cross_account_copy: r.duplicate_cross_account,
+            },
         },
+        event_time: EventTime {
+            first: r.first_event.map(format_rfc3339),
+            last: r.last_event.map(format_rfc3339),
+        },
+        deduplication: Deduplication {
+            window_hours: a.dedup.window_hours,
+            delivery_epochs: a.dedup.epochs,
+            peak_event_ids_held: a.dedup.peak_event_keys,
+            peak_owner_copies_held: a.dedup.peak_deferred,
+        },
+        kms: kms_summary(insights),
         warnings,
         wall_seconds,
         records_per_second: if wall_seconds > 0.0 {
@@ -147,8 +214,29 @@ pub fn build<'a>(
     }
 }
 
+fn kms_summary(i: &KmsInsights<'_>) -> KmsSummary {
+    let p = i.projection;
+    let calls = i.total_calls();
+    KmsSummary {
+        calls,
+        span_start: p.map(|p| format_rfc3339(p.span.start)),
+        span_end: p.map(|p| format_rfc3339(p.span.end)),
+        span_days: p.map(|p| p.span.days()),
+        price_per_10k_usd: i.price_per_10k,
+        usd_per_day: p.map(|p| p.usd(p.per_day(calls))),
+        usd_per_month: p.map(|p| p.usd(p.per_month(calls))),
+        usd_per_month_after_free_tier: i.usd_per_month_after_free_tier(),
+        bucket_key_est_saved_calls: i.bucket_keys.iter().map(|b| b.saved_calls()).sum(),
+        data_key_caching_est_saved_calls: i.caching.iter().map(|c| c.group.saved()).sum(),
+        cache_max_age_seconds: i.cache_max_age,
+    }
+}
+
+/// A gap of more than this between a requested bound and the nearest event is reported.
+const COVERAGE_SLACK: i64 = crate::time::SECONDS_PER_HOUR;
+
 /// What a reader of an empty or partial answer must know.
-pub fn warnings(a: &Analysis) -> Vec<String> {
+pub fn warnings(a: &Analysis, cfg: &AnalyzeConfig) -> Vec<String> {
     let r = &a.acc.records;
     let mut w = Vec::new();
     if a.objects.read == 0 {
@@ -175,6 +263,7 @@ pub fn warnings(a: &Analysis) -> Vec<String> {
             a.objects.failed
         ));
     }
+    coverage_warnings(&mut w, cfg, a);
     if r.malformed_total() > 0 {
         w.push(format!(
             "{} records were malformed and not counted: see records.malformed_reasons",
@@ -187,4 +276,50 @@ pub fn warnings(a: &Analysis) -> Vec<String> {
 pub fn write(path: &Path, summary: &Summary<'_>) -> Result<()> {
     let json = serde_json::to_vec_pretty(summary)?;
     std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `--start`/`--end` asked for a range the input covers only in part: projections and peaks
+/// then describe less time than the user thinks.
+fn coverage_warnings(w: &mut Vec<String>, cfg: &AnalyzeConfig, a: &Analysis) {
+    let r = &a.acc.records;
+    let (start, end) = (cfg.filter.start, cfg.filter.end);
+    if start.is_none() && end.is_none() || a.objects.read == 0 {
+        return;
+    }
+    let (Some(first), Some(last)) = (r.first_event, r.last_event) else {
+        w.push("no events between --start and --end: the input does not cover the requested time range".to_owned());
+        return;
+    };
+    if let Some(start) = start
+        && first - start > COVERAGE_SLACK
+    {
+        w.push(format!(
+            "the input covers the requested range only in part: the earliest event is {}, {} after --start {} (missing log files, or a trail started later)",
+            format_rfc3339(first),
+            duration(first - start),
+            format_rfc3339(start)
+        ));
+    }
+    // `end` is exclusive: the last possible event is at end - 1.
+    if let Some(end) = end
+        && (end - 1) - last > COVERAGE_SLACK
+    {
+        w.push(format!(
+            "the input covers the requested range only in part: the latest event is {}, {} before --end {} (missing log files, or files not delivered yet)",
+            format_rfc3339(last),
+            duration(end - 1 - last),
+            format_rfc3339(end)
+        ));
+    }
+}
+
+/// `3 h 05 min`, `2 d 4 h`.
+fn duration(seconds: i64) -> String {
+    let minutes = seconds / 60;
+    let (d, h, m) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    if d > 0 {
+        format!("{d} d {h} h")
+    } else {
+        format!("{h} h {m:02} min")
+    }
 }

@@ -1,0 +1,680 @@
+//! Counting each KMS call once.
+//!
+//! Two things make one call appear twice in a trail (CLOUDTRAIL.md §1):
+//!
+//! - **Redelivery**: the same record is delivered again, with the same `eventID` (and, being
+//!   the same record, the same `eventTime`, `eventName` and recipient account: all four must
+//!   match, so records that merely reuse an id are not taken for copies).
+//! - **Cross-account calls**: a call with a key of another account is logged in the caller's
+//!   account and in the key owner's account, with the same `sharedEventID`. The caller's copy
+//!   is the one that counts: the calling account is throttled and billed, and only its copy
+//!   names the principal. The key owner's copy (recipient account ≠ caller's account) counts
+//!   only when the caller's copy is not in the input.
+//!
+//! ## Design: delivery epochs
+//!
+//! Objects are read in *epochs*, one per delivery hour (from the file name), oldest first.
+//! Within an epoch the rayon workers read objects in parallel and check every KMS record's
+//! `eventID` against a shared set (64 mutex-guarded shards, so workers rarely wait on each
+//! other); the first copy is counted, later ones are duplicates. Copies of one event are
+//! identical, so which worker wins does not change any output. Between epochs the set is
+//! frozen (read without locks) and kept for `window` more hours, then dropped.
+//!
+//! A key owner's copy is not counted when read: it is set aside (owned, with its strings)
+//! and decided once every epoch that could hold its caller's copy has been read, that is,
+//! `window` hours of delivery later. It is then counted, or dropped as a duplicate.
+//!
+//! What is matched depends only on the files' delivery hours, never on thread timing, so
+//! the outputs are identical whatever `--threads` is.
+//!
+//! ## Bound
+//!
+//! Two copies are counted once when their files were delivered at most `window` delivery
+//! hours apart (default 1: always when less than an hour apart, sometimes up to two); further
+//! apart, both are counted. Memory: one 8-byte key per KMS record delivered in the last
+//! `window + 1` hours (about 16-20 bytes with the hash table's slack), one per caller-side
+//! cross-account record over `2 × window + 1` hours, and the key owners' copies of
+//! cross-account calls set aside over `window + 1` hours (a few hundred bytes each). A false
+//! match needs two different eventIDs with equal 64-bit keys: for n records in the window
+//! the chance is about n² / 2⁶⁵ (5 × 10⁻⁵ for 42 million, a day of the seed story's
+//! 500 million calls spread over two hours).
+//!
+//! Files without a delivery time in their name (single files named on the command line)
+//! form one epoch of their own, read first, and are deduplicated among themselves.
+//!
+//! Only KMS records are deduplicated: they are the volume (and the bill) this tool counts
+//! per second; other records go through unchanged.
+
+use std::collections::VecDeque;
+use std::hash::Hasher;
+use std::sync::{Arc, Mutex};
+
+use rustc_hash::{FxHashSet, FxHasher};
+
+use crate::attribute::encryption_context::mix64;
+use crate::record::{Identity, Record, RequestFacts, S3EventData, TlsDetails};
+use crate::time::SECONDS_PER_HOUR;
+
+/// Delivery hours after which two copies of one event are no longer matched (default).
+pub const DEFAULT_WINDOW_HOURS: i64 = 1;
+
+const SHARDS: usize = 64;
+
+fn fnv(h: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(h, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The key that identifies one delivered record: its `eventID`, with the other fields this
+/// tool reads mixed in (time, name, recipient account, error, agent, source IP, caller, key
+/// and encryption context). CloudTrail redelivers a record unchanged, so its copies share
+/// all of them; records that merely reuse an id (documentation examples, hand-made test
+/// data) differ in one of them and are not taken for copies. Records that differ only in a
+/// field this tool never reads count once: for its answers they are the same call.
+pub fn record_key(id: &str, r: &Record<'_>) -> u64 {
+    // FxHasher reads 8 bytes a step: the agent and ARNs cost a few ns, not one per byte.
+    let mut h = FxHasher::default();
+    for field in [
+        r.event_name,
+        r.recipient_account_id,
+        r.error_code,
+        r.user_agent,
+        r.source_ip,
+        r.identity.arn,
+        r.kms_key_arn,
+    ] {
+        match field {
+            Some(text) => h.write(text.as_bytes()),
+            None => h.write_u8(0xff),
+        }
+        // A separator, so that ("ab", "c") and ("a", "bc") differ.
+        h.write_u8(0);
+    }
+    h.write_u64(r.request.encryption_context_hash.unwrap_or(0));
+    mix64(event_key(id) ^ mix64(r.event_time as u64 ^ mix64(h.finish())))
+}
+
+/// A 64-bit key for an `eventID` or `sharedEventID`. CloudTrail's ids are UUIDs: their 128
+/// bits are folded to 64 (they are random, so any 64 of them are as good); anything else is
+/// hashed (FNV-1a, mixed).
+pub fn event_key(id: &str) -> u64 {
+    match parse_uuid(id.as_bytes()) {
+        Some(v) => (v >> 64) as u64 ^ v as u64,
+        None => mix64(fnv(0xcbf2_9ce4_8422_2325, id.as_bytes())),
+    }
+}
+
+fn parse_uuid(b: &[u8]) -> Option<u128> {
+    if b.len() != 36 {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if c != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        };
+        v = (v << 4) | u128::from(d);
+    }
+    Some(v)
+}
+
+/// A set of keys written by many workers at once: shards behind their own mutex, chosen by
+/// the key's top bits.
+struct ShardedSet {
+    shards: Box<[Mutex<FxHashSet<u64>>]>,
+}
+
+fn shard_of(key: u64) -> usize {
+    (key >> 58) as usize % SHARDS
+}
+
+impl ShardedSet {
+    fn new() -> ShardedSet {
+        ShardedSet {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+
+    /// True when the key was not there yet.
+    fn insert(&self, key: u64) -> bool {
+        let mut shard = self.shards[shard_of(key)]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        shard.insert(key)
+    }
+
+    fn freeze(&self) -> FrozenSet {
+        FrozenSet {
+            shards: self
+                .shards
+                .iter()
+                .map(|s| std::mem::take(&mut *s.lock().unwrap_or_else(|e| e.into_inner())))
+                .collect(),
+        }
+    }
+}
+
+/// A finished epoch's keys, read without locks.
+struct FrozenSet {
+    shards: Vec<FxHashSet<u64>>,
+}
+
+impl FrozenSet {
+    fn contains(&self, key: u64) -> bool {
+        self.shards[shard_of(key)].contains(&key)
+    }
+
+    fn len(&self) -> usize {
+        self.shards.iter().map(FxHashSet::len).sum()
+    }
+}
+
+/// What to do with a KMS record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// First copy: count it.
+    New,
+    /// Same `eventID` as a record already counted.
+    Duplicate,
+    /// The key owner's copy of a cross-account call: set it aside until its caller's copy
+    /// can no longer appear.
+    OwnerCopy { shared: u64 },
+}
+
+/// What the workers of one epoch share.
+pub struct EpochView {
+    hour: Option<i64>,
+    events: ShardedSet,
+    callers: ShardedSet,
+    /// Frozen `eventID` sets of the earlier epochs still inside the window.
+    earlier_events: Vec<Arc<FrozenSet>>,
+}
+
+impl std::fmt::Debug for EpochView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EpochView")
+            .field("hour", &self.hour)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EpochView {
+    /// Decides a KMS record's fate (see the module comment). Records without an `eventID`
+    /// cannot be matched and are always new.
+    pub fn admit(&self, r: &Record<'_>) -> Admission {
+        let Some(id) = r.event_id.filter(|id| !id.is_empty()) else {
+            return Admission::New;
+        };
+        let key = record_key(id, r);
+        if self.earlier_events.iter().any(|s| s.contains(key)) || !self.events.insert(key) {
+            return Admission::Duplicate;
+        }
+        let Some(shared) = r.shared_event_id.filter(|s| !s.is_empty()) else {
+            return Admission::New;
+        };
+        let shared = event_key(shared);
+        match (r.recipient_account_id, r.identity.account_id) {
+            (Some(recipient), Some(caller)) if recipient != caller => {
+                Admission::OwnerCopy { shared }
+            }
+            _ => {
+                self.callers.insert(shared);
+                Admission::New
+            }
+        }
+    }
+
+    pub fn hour(&self) -> Option<i64> {
+        self.hour
+    }
+}
+
+/// A key owner's copy of a cross-account call, owned so it can outlive its object's buffer:
+/// its strings in one buffer, each field a range of it.
+#[derive(Debug, Clone)]
+pub struct DeferredRecord {
+    epoch_hour: Option<i64>,
+    shared: u64,
+    event_time: i64,
+    odd_fields: u32,
+    encryption_context_hash: Option<u64>,
+    text: String,
+    /// (start, end) in `text`; `NONE` for a null field.
+    fields: [(u32, u32); STRING_FIELDS],
+}
+
+const STRING_FIELDS: usize = 25;
+const NONE: (u32, u32) = (u32::MAX, u32::MAX);
+
+impl DeferredRecord {
+    pub fn new(r: &Record<'_>, shared: u64, epoch_hour: Option<i64>) -> DeferredRecord {
+        // Every field of Record, in the order `as_record` reads them back. A field added to
+        // Record fails to compile here until it is carried over.
+        let Record {
+            event_time,
+            event_source,
+            event_name,
+            aws_region,
+            recipient_account_id,
+            source_ip,
+            user_agent,
+            error_code,
+            event_id,
+            shared_event_id,
+            event_category,
+            identity:
+                Identity {
+                    kind,
+                    arn,
+                    account_id,
+                    invoked_by,
+                    session_issuer_arn,
+                },
+            request:
+                RequestFacts {
+                    bucket_name,
+                    key_id,
+                    s3_arn,
+                    cloudtrail_arn,
+                    encryption_context_hash,
+                },
+            s3:
+                S3EventData {
+                    signature_version,
+                    authentication_method,
+                    cipher_suite: s3_cipher_suite,
+                },
+            tls:
+                TlsDetails {
+                    version: tls_version,
+                    cipher_suite: tls_cipher_suite,
+                },
+            kms_key_arn,
+            odd_fields,
+        } = *r;
+        let values: [Option<&str>; STRING_FIELDS] = [
+            Some(event_source),
+            event_name,
+            aws_region,
+            recipient_account_id,
+            source_ip,
+            user_agent,
+            error_code,
+            event_id,
+            shared_event_id,
+            event_category,
+            kind,
+            arn,
+            account_id,
+            invoked_by,
+            session_issuer_arn,
+            bucket_name,
+            key_id,
+            s3_arn,
+            cloudtrail_arn,
+            signature_version,
+            authentication_method,
+            s3_cipher_suite,
+            tls_version,
+            tls_cipher_suite,
+            kms_key_arn,
+        ];
+        let mut text = String::with_capacity(values.iter().flatten().map(|v| v.len()).sum());
+        let mut fields = [NONE; STRING_FIELDS];
+        for (field, value) in fields.iter_mut().zip(values) {
+            if let Some(v) = value {
+                // A record is one JSON file's slice, far below 4 GiB.
+                let start = text.len() as u32;
+                text.push_str(v);
+                *field = (start, text.len() as u32);
+            }
+        }
+        DeferredRecord {
+            epoch_hour,
+            shared,
+            event_time,
+            odd_fields,
+            encryption_context_hash,
+            text,
+            fields,
+        }
+    }
+
+    /// The record again, borrowing from this copy.
+    pub fn as_record(&self) -> Record<'_> {
+        let s = |i: usize| {
+            let (start, end) = self.fields[i];
+            (start != u32::MAX).then(|| &self.text[start as usize..end as usize])
+        };
+        Record {
+            event_time: self.event_time,
+            event_source: s(0).unwrap_or_default(),
+            event_name: s(1),
+            aws_region: s(2),
+            recipient_account_id: s(3),
+            source_ip: s(4),
+            user_agent: s(5),
+            error_code: s(6),
+            event_id: s(7),
+            shared_event_id: s(8),
+            event_category: s(9),
+            identity: Identity {
+                kind: s(10),
+                arn: s(11),
+                account_id: s(12),
+                invoked_by: s(13),
+                session_issuer_arn: s(14),
+            },
+            request: RequestFacts {
+                bucket_name: s(15),
+                key_id: s(16),
+                s3_arn: s(17),
+                cloudtrail_arn: s(18),
+                encryption_context_hash: self.encryption_context_hash,
+            },
+            s3: S3EventData {
+                signature_version: s(19),
+                authentication_method: s(20),
+                cipher_suite: s(21),
+            },
+            tls: TlsDetails {
+                version: s(22),
+                cipher_suite: s(23),
+            },
+            kms_key_arn: s(24),
+            odd_fields: self.odd_fields,
+        }
+    }
+}
+
+/// What deduplication did in a run (summary.json, report).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DedupStats {
+    pub window_hours: i64,
+    pub epochs: u64,
+    /// Largest number of `eventID` keys held at once.
+    pub peak_event_keys: u64,
+    /// Largest number of key owners' copies set aside at once.
+    pub peak_deferred: u64,
+}
+
+/// The run-level side: opens and closes epochs, drops what left the window, and decides the
+/// key owners' copies set aside.
+pub struct Dedup {
+    window_hours: i64,
+    frozen_events: VecDeque<(Option<i64>, Arc<FrozenSet>)>,
+    frozen_callers: VecDeque<(Option<i64>, FrozenSet)>,
+    stats: DedupStats,
+}
+
+/// Where a decided key owner's copy goes.
+pub trait DeferredSink {
+    /// The caller's copy was not seen: count this copy.
+    fn count(&mut self, record: &Record<'_>);
+    /// The caller's copy was seen: this one is a duplicate.
+    fn drop_duplicate(&mut self);
+}
+
+impl Dedup {
+    pub fn new(window_hours: i64) -> Dedup {
+        let window_hours = window_hours.max(0);
+        Dedup {
+            window_hours,
+            frozen_events: VecDeque::new(),
+            frozen_callers: VecDeque::new(),
+            stats: DedupStats {
+                window_hours,
+                ..DedupStats::default()
+            },
+        }
+    }
+
+    pub fn stats(&self) -> DedupStats {
+        self.stats
+    }
+
+    /// Opens the epoch of delivery hour `hour` (epoch seconds, or `None` for files without a
+    /// delivery time). Epochs must be opened in increasing order, `None` first. Decides the
+    /// set-aside copies that can no longer meet their caller's copy, and drops keys that can
+    /// no longer match anything.
+    pub fn open(
+        &mut self,
+        hour: Option<i64>,
+        deferred: &mut Vec<DeferredRecord>,
+        sink: &mut impl DeferredSink,
+    ) -> Arc<EpochView> {
+        let w = self.window_hours * SECONDS_PER_HOUR;
+        // A copy set aside in epoch e can meet callers of epochs up to e + w.
+        self.decide(deferred, sink, |e| match (e, hour) {
+            (None, Some(_)) => true,
+            (Some(e), Some(h)) => e + w < h,
+            _ => false,
+        });
+        // A record of epoch h is matched against eventIDs of epochs h - w ..= h.
+        self.frozen_events.retain(|(e, _)| match (e, hour) {
+            (None, Some(_)) => false,
+            (Some(e), Some(h)) => *e >= h - w,
+            _ => true,
+        });
+        // Copies still set aside (epoch >= h - w) need callers from epoch >= h - 2w.
+        self.frozen_callers.retain(|(e, _)| match (e, hour) {
+            (None, Some(_)) => false,
+            (Some(e), Some(h)) => *e >= h - 2 * w,
+            _ => true,
+        });
+        self.stats.epochs += 1;
+        Arc::new(EpochView {
+            hour,
+            events: ShardedSet::new(),
+            callers: ShardedSet::new(),
+            earlier_events: self
+                .frozen_events
+                .iter()
+                .map(|(_, s)| Arc::clone(s))
+                .collect(),
+        })
+    }
+
+    /// Closes an epoch once every object of it was read.
+    pub fn close(&mut self, view: &EpochView, deferred_now: usize) {
+        let events = view.events.freeze();
+        let callers = view.callers.freeze();
+        self.frozen_events
+            .push_back((view.hour(), Arc::new(events)));
+        self.frozen_callers.push_back((view.hour(), callers));
+        let held: usize = self.frozen_events.iter().map(|(_, s)| s.len()).sum();
+        self.stats.peak_event_keys = self.stats.peak_event_keys.max(held as u64);
+        self.stats.peak_deferred = self.stats.peak_deferred.max(deferred_now as u64);
+    }
+
+    /// Decides every copy still set aside (end of the run).
+    pub fn finish(&mut self, deferred: &mut Vec<DeferredRecord>, sink: &mut impl DeferredSink) {
+        self.decide(deferred, sink, |_| true);
+        self.frozen_events.clear();
+        self.frozen_callers.clear();
+    }
+
+    fn decide(
+        &self,
+        deferred: &mut Vec<DeferredRecord>,
+        sink: &mut impl DeferredSink,
+        ready: impl Fn(Option<i64>) -> bool,
+    ) {
+        let w = self.window_hours * SECONDS_PER_HOUR;
+        let mut keep = Vec::new();
+        for d in deferred.drain(..) {
+            if !ready(d.epoch_hour) {
+                keep.push(d);
+                continue;
+            }
+            let near = |e: &Option<i64>| match (e, d.epoch_hour) {
+                (Some(e), Some(h)) => (e - h).abs() <= w,
+                (None, None) => true,
+                _ => false,
+            };
+            let caller_seen = self
+                .frozen_callers
+                .iter()
+                .any(|(e, s)| near(e) && s.contains(d.shared));
+            if caller_seen {
+                sink.drop_duplicate();
+            } else {
+                sink.count(&d.as_record());
+            }
+        }
+        *deferred = keep;
+    }
+}
+
+/// The delivery hour that decides an object's epoch.
+pub fn epoch_of(delivered_at: Option<i64>) -> Option<i64> {
+    delivered_at.map(crate::time::hour_of)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record<'a>(
+        id: &'a str,
+        shared: Option<&'a str>,
+        recipient: &'a str,
+        caller: &'a str,
+    ) -> Record<'a> {
+        Record {
+            event_time: 1_772_323_200,
+            event_source: "kms.amazonaws.com",
+            event_name: Some("Decrypt"),
+            event_id: Some(id),
+            shared_event_id: shared,
+            recipient_account_id: Some(recipient),
+            identity: Identity {
+                account_id: Some(caller),
+                ..Identity::default()
+            },
+            ..Record::default()
+        }
+    }
+
+    #[derive(Default)]
+    struct Tally {
+        counted: Vec<String>,
+        dropped: usize,
+    }
+
+    impl DeferredSink for Tally {
+        fn count(&mut self, r: &Record<'_>) {
+            self.counted.push(r.event_id.unwrap_or_default().to_owned());
+        }
+        fn drop_duplicate(&mut self) {
+            self.dropped += 1;
+        }
+    }
+
+    const A: &str = "0f000000-0000-4000-8000-000000000001";
+    const B: &str = "0f000000-0000-4000-8000-000000000002";
+    const S: &str = "5b6c7d8e-0000-4f00-a000-0000000000aa";
+
+    #[test]
+    fn uuids_fold_and_other_ids_hash() {
+        assert_ne!(event_key(A), event_key(B));
+        assert_eq!(event_key(A), event_key(&A.to_uppercase()));
+        assert_ne!(event_key("not-a-uuid"), event_key("not-a-uuid2"));
+    }
+
+    #[test]
+    fn a_reused_event_id_on_another_event_is_not_a_copy() {
+        let mut dedup = Dedup::new(1);
+        let e = dedup.open(Some(0), &mut Vec::new(), &mut Tally::default());
+        let first = record(A, None, "1", "1");
+        let mut later = first;
+        later.event_time += 60;
+        let mut other_name = first;
+        other_name.event_name = Some("Encrypt");
+        assert_eq!(e.admit(&first), Admission::New);
+        assert_eq!(e.admit(&later), Admission::New);
+        assert_eq!(e.admit(&other_name), Admission::New);
+        assert_eq!(e.admit(&first), Admission::Duplicate);
+    }
+
+    #[test]
+    fn same_event_id_is_a_duplicate_within_the_window_only() {
+        let h = 1_772_323_200;
+        let mut dedup = Dedup::new(1);
+        let mut deferred = Vec::new();
+        let mut sink = Tally::default();
+        let e0 = dedup.open(Some(h), &mut deferred, &mut sink);
+        assert_eq!(e0.admit(&record(A, None, "1", "1")), Admission::New);
+        assert_eq!(e0.admit(&record(A, None, "1", "1")), Admission::Duplicate);
+        dedup.close(&e0, 0);
+        let e1 = dedup.open(Some(h + 3600), &mut deferred, &mut sink);
+        assert_eq!(e1.admit(&record(A, None, "1", "1")), Admission::Duplicate);
+        dedup.close(&e1, 0);
+        // Three delivery hours later the first copy is forgotten: counted again.
+        let e3 = dedup.open(Some(h + 3 * 3600), &mut deferred, &mut sink);
+        assert_eq!(e3.admit(&record(A, None, "1", "1")), Admission::New);
+    }
+
+    #[test]
+    fn owner_copy_is_dropped_when_the_callers_copy_is_near_and_counted_otherwise() {
+        let h = 1_772_323_200;
+        let mut dedup = Dedup::new(1);
+        let mut deferred = Vec::new();
+        let mut sink = Tally::default();
+        let e0 = dedup.open(Some(h), &mut deferred, &mut sink);
+        // Owner's copy first (account 2 holds the key, account 1 called).
+        match e0.admit(&record(A, Some(S), "2", "1")) {
+            Admission::OwnerCopy { shared } => deferred.push(DeferredRecord::new(
+                &record(A, Some(S), "2", "1"),
+                shared,
+                Some(h),
+            )),
+            other => panic!("{other:?}"),
+        }
+        // An owner's copy whose caller never shows up.
+        let lonely = "5b6c7d8e-0000-4f00-a000-0000000000bb";
+        match e0.admit(&record(B, Some(lonely), "2", "1")) {
+            Admission::OwnerCopy { shared } => deferred.push(DeferredRecord::new(
+                &record(B, Some(lonely), "2", "1"),
+                shared,
+                Some(h),
+            )),
+            other => panic!("{other:?}"),
+        }
+        dedup.close(&e0, deferred.len());
+        // The caller's copy, delivered in the next hour.
+        let e1 = dedup.open(Some(h + 3600), &mut deferred, &mut sink);
+        assert_eq!(
+            deferred.len(),
+            2,
+            "not decided while the caller's copy may come"
+        );
+        let caller = "0f000000-0000-4000-8000-000000000003";
+        assert_eq!(e1.admit(&record(caller, Some(S), "1", "1")), Admission::New);
+        dedup.close(&e1, deferred.len());
+        dedup.finish(&mut deferred, &mut sink);
+        assert_eq!(sink.dropped, 1);
+        assert_eq!(sink.counted, vec![B.to_owned()]);
+        assert!(deferred.is_empty());
+    }
+
+    #[test]
+    fn a_deferred_record_reads_back_as_it_was() {
+        let mut r = record(A, Some(S), "2", "1");
+        r.user_agent = Some("aws-sdk-go-v2/1.24.0 <script>\"");
+        r.request.encryption_context_hash = Some(42);
+        r.tls.version = Some("TLSv1.1");
+        let d = DeferredRecord::new(&r, event_key(S), None);
+        assert_eq!(format!("{:?}", d.as_record()), format!("{r:?}"));
+    }
+}

@@ -1,0 +1,868 @@
+//! `report.html`: the report as one self-contained page (inline CSS and SVG, no script, no
+//! network), with a picture per account and region of each hour's busiest second, split by
+//! caller, against the quota, so an hourly spike and who made it show at a glance.
+//!
+//! Every string that comes from the trail (principals, user agents, keys, buckets, even
+//! account ids and regions: any field can be forged by whoever writes records) goes through
+//! [`esc`] before it reaches the page, in text and in attributes alike.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use super::kms_insights::{BucketStatus, HourPeak, KmsInsights, Projection, Scope, peak};
+use super::report::{ReportInput, dollars, percent};
+use super::rows::{RateRow, Text};
+use super::terminal_safe;
+use crate::attribute::kms::{DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH};
+use crate::time::{SECONDS_PER_HOUR, format_rfc3339};
+
+/// Escapes text for HTML element content and double- or single-quoted attributes. Control
+/// characters are shown escaped (as in the terminal report) rather than passed through.
+pub fn esc(s: &str) -> String {
+    let s = terminal_safe(s);
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn text(s: Text<'_>) -> String {
+    s.map_or_else(|| "<span class=\"null\">-</span>".to_owned(), esc)
+}
+
+pub fn write(path: &Path, input: &ReportInput<'_>) -> Result<()> {
+    std::fs::write(path, render(input)).with_context(|| format!("cannot write {}", path.display()))
+}
+
+const STYLE: &str = r#"
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; margin: 24px auto; max-width: 1100px; padding: 0 16px; }
+h1 { font-size: 22px; margin-bottom: 4px; }
+h2 { font-size: 17px; margin-top: 32px; border-bottom: 1px solid #d8dce6; padding-bottom: 4px; }
+h3 { font-size: 14px; margin: 18px 0 4px; }
+p.meta, p.note { color: #5a6275; margin: 4px 0; }
+table { border-collapse: collapse; width: 100%; margin: 8px 0; font-size: 13px; }
+th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eceef3; vertical-align: top; }
+th { background: #f5f6f9; font-weight: 600; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.wrap { word-break: break-all; }
+.null { color: #a0a6b4; }
+.warn { background: #fff4e0; border-left: 4px solid #f0a020; padding: 6px 10px; margin: 6px 0; }
+.hot { color: #b3261e; font-weight: 600; }
+figure { margin: 12px 0 20px; }
+figcaption { font-weight: 600; margin-bottom: 4px; }
+.legend span { display: inline-block; margin-right: 14px; font-size: 12px; }
+.legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; }
+svg text { font: 11px system-ui, sans-serif; fill: #5a6275; }
+svg .quota { stroke: #d62728; stroke-width: 1.5; stroke-dasharray: 6 4; }
+svg .warn80 { stroke: #f0a020; stroke-width: 1; stroke-dasharray: 2 3; }
+svg .grid { stroke: #eceef3; }
+svg .axis { stroke: #a0a6b4; }
+"#;
+
+/// Colours of the top callers in a chart; the rest are grey.
+const PALETTE: [&str; 6] = [
+    "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948",
+];
+const OTHER: &str = "#c9c4bf";
+const CALLERS_PER_CHART: usize = 5;
+const MAX_CHARTS: usize = 8;
+
+pub fn render(input: &ReportInput<'_>) -> String {
+    let mut out = String::with_capacity(64 * 1024);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>trailsift report</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+    );
+    header(&mut out, input);
+    charts(&mut out, input);
+    quota_hours(&mut out, input);
+    callers(&mut out, input);
+    cost(&mut out, input);
+    bucket_keys(&mut out, input);
+    caching(&mut out, input);
+    sigv2(&mut out, input);
+    failures(&mut out, input);
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+fn header(out: &mut String, input: &ReportInput<'_>) {
+    let a = input.analysis;
+    let r = &a.acc.records;
+    let _ = writeln!(out, "<h1>trailsift report</h1>");
+    let _ = writeln!(
+        out,
+        "<p class=\"meta\">trailsift {}: {} objects read, {} skipped, {} failed; {} records ({} KMS, {} S3, {} malformed, {} duplicates not counted) in {:.2} s.</p>",
+        env!("CARGO_PKG_VERSION"),
+        a.objects.read,
+        a.objects.skipped.total(),
+        a.objects.failed,
+        r.total,
+        r.kms,
+        r.s3,
+        r.malformed_total(),
+        r.duplicates(),
+        input.wall_seconds
+    );
+    if let Some(p) = input.insights.projection {
+        let _ = writeln!(
+            out,
+            "<p class=\"meta\">Events from {} to {} ({} hours analysed).</p>",
+            format_rfc3339(p.span.start),
+            format_rfc3339(p.span.end),
+            p.span.hours()
+        );
+    }
+    if r.duplicates() > 0 {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">{} KMS records were not counted twice: {} delivered again with the same eventID, {} key owner's copies of cross-account calls whose caller's copy was counted.</p>",
+            r.duplicates(),
+            r.duplicate_event_id,
+            r.duplicate_cross_account
+        );
+    }
+    for w in input.warnings {
+        let _ = writeln!(out, "<div class=\"warn\">{}</div>", esc(w));
+    }
+}
+
+/// A round number at least `v`, for the top of an axis.
+fn nice_ceiling(v: f64) -> f64 {
+    if v <= 1.0 {
+        return 1.0;
+    }
+    let mag = 10f64.powf(v.log10().floor());
+    for m in [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] {
+        if m * mag >= v {
+            return m * mag;
+        }
+    }
+    10.0 * mag
+}
+
+fn charts(out: &mut String, input: &ReportInput<'_>) {
+    let Some(projection) = input.insights.projection else {
+        return;
+    };
+    let bars = &input.insights.hour_peaks;
+    if bars.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h2>KMS requests per second: the busiest second of each hour</h2>\n<p class=\"note\">Symmetric cryptographic calls of all principals in the account and region (the calls that share the quota), in the busiest second of each hour, split by caller. Throttled calls are included: they are demand the quota refused. Hover a bar for its numbers.</p>"
+    );
+    for spike in &input.insights.recurring_spikes {
+        let _ = writeln!(
+            out,
+            "<div class=\"warn\"><b>Recurring spike</b> in account {} / {}: the busiest second of {} of {} hours falls in minute :{:02} (median peak {} calls/s against a mean of {:.1} calls/s); {} made {} of those peaks. A job on a schedule: spread its calls over the hour (jitter, rate limit), and see below whether an S3 Bucket Key or a data key cache removes them.</div>",
+            text(spike.account_id),
+            text(spike.region),
+            spike.hours_with,
+            spike.hours,
+            spike.minute,
+            thousands(spike.median_peak),
+            spike.mean_rps,
+            text(spike.principal),
+            percent(spike.principal_share)
+        );
+    }
+    // The accounts and regions closest to their quota first.
+    let mut scopes: Vec<(Scope<'_>, &Vec<HourPeak<'_>>, u64, u64)> = bars
+        .iter()
+        .map(|(scope, bars)| {
+            let quota = input.quotas.rps(scope.1.unwrap_or(""));
+            let top = bars.iter().map(|b| b.peak).max().unwrap_or(0);
+            (*scope, bars, quota, top)
+        })
+        .collect();
+    scopes.sort_by(|a, b| {
+        (b.3 as f64 / b.2 as f64)
+            .total_cmp(&(a.3 as f64 / a.2 as f64))
+            .then(a.0.cmp(&b.0))
+    });
+    for (scope, bars, quota, top) in scopes.iter().take(MAX_CHARTS) {
+        chart(out, *scope, bars, *quota, *top, projection);
+    }
+    if scopes.len() > MAX_CHARTS {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">{} more accounts and regions in kms_rates.parquet.</p>",
+            scopes.len() - MAX_CHARTS
+        );
+    }
+}
+
+fn chart(
+    out: &mut String,
+    (account, region): Scope<'_>,
+    bars: &[HourPeak<'_>],
+    quota: u64,
+    top: u64,
+    projection: Projection,
+) {
+    // The callers that make the peaks, by their calls summed over the hours' peak seconds.
+    let mut weight: BTreeMap<Text<'_>, u64> = BTreeMap::new();
+    for b in bars {
+        for (p, n) in &b.by_principal {
+            *weight.entry(*p).or_default() += n;
+        }
+    }
+    let mut ranked: Vec<(Text<'_>, u64)> = weight.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let colored: Vec<Text<'_>> = ranked
+        .iter()
+        .take(CALLERS_PER_CHART)
+        .map(|(p, _)| *p)
+        .collect();
+    let color = |p: Text<'_>| {
+        colored
+            .iter()
+            .position(|c| *c == p)
+            .map_or(OTHER, |i| PALETTE[i % PALETTE.len()])
+    };
+
+    // The quota line is drawn when it is within reach of the peaks; far above, it is named.
+    let quota_in_view = quota <= top.saturating_mul(4) || top == 0;
+    let y_top = nice_ceiling(if quota_in_view {
+        (quota as f64).max(top as f64) * 1.05
+    } else {
+        top as f64 * 1.1
+    });
+
+    let (width, height) = (1040.0, 280.0);
+    let (left, right, upper, lower) = (64.0, 16.0, 14.0, 42.0);
+    let plot_w = width - left - right;
+    let plot_h = height - upper - lower;
+    let hours = projection.span.hours().max(1) as f64;
+    let slot = plot_w / hours;
+    let bar_w = (slot * 0.8).max(1.0);
+    let x_of = |hour: i64| left + ((hour - projection.span.start) / SECONDS_PER_HOUR) as f64 * slot;
+    let y_of = |v: f64| upper + plot_h - v / y_top * plot_h;
+
+    let peak_share = percent(top as f64 / quota as f64);
+    let _ = writeln!(
+        out,
+        "<figure>\n<figcaption>Account {} in {}: quota {} calls/s, highest peak {} calls/s ({} of the quota)</figcaption>",
+        text(account),
+        text(region),
+        quota,
+        top,
+        peak_share
+    );
+    let _ = writeln!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" width=\"100%\" role=\"img\" aria-label=\"busiest second of each hour, account {}, region {}\">",
+        esc(account.unwrap_or("-")),
+        esc(region.unwrap_or("-"))
+    );
+    // Grid and y axis.
+    for i in 0..=4 {
+        let v = y_top * f64::from(i) / 4.0;
+        let y = y_of(v);
+        let _ = writeln!(
+            out,
+            "<line class=\"grid\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            width - right,
+            left - 6.0,
+            y + 4.0,
+            thousands(v.round() as u64)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<text x=\"12\" y=\"{:.1}\" transform=\"rotate(-90 12 {:.1})\" text-anchor=\"middle\">calls per second</text>",
+        upper + plot_h / 2.0,
+        upper + plot_h / 2.0
+    );
+    // Bars: one stack per hour, bottom up in legend order, the rest on top.
+    for b in bars {
+        let x = x_of(b.hour) + (slot - bar_w) / 2.0;
+        let mut segments: Vec<(Text<'_>, u64)> = Vec::new();
+        for p in &colored {
+            if let Some((_, n)) = b.by_principal.iter().find(|(q, _)| q == p) {
+                segments.push((*p, *n));
+            }
+        }
+        let named: u64 = segments.iter().map(|s| s.1).sum();
+        let mut tooltip = format!(
+            "{}: {} calls/s at {} ({} of the quota), {} throttled in the hour",
+            format_rfc3339(b.hour),
+            b.peak,
+            format_rfc3339(b.hour + i64::from(b.peak_second)),
+            percent(b.peak as f64 / quota as f64),
+            b.throttled
+        );
+        for (p, n) in &segments {
+            let _ = write!(tooltip, "\n{}: {}", p.unwrap_or("-"), n);
+        }
+        if b.peak > named {
+            let _ = write!(tooltip, "\nothers: {}", b.peak - named);
+        }
+        let _ = write!(out, "<g><title>{}</title>", esc(&tooltip));
+        let mut stack: Vec<(&str, u64)> = segments.iter().map(|(p, n)| (color(*p), *n)).collect();
+        if b.peak > named {
+            stack.push((OTHER, b.peak - named));
+        }
+        let mut base = 0u64;
+        for (fill, n) in stack {
+            let y1 = y_of((base + n) as f64);
+            let y0 = y_of(base as f64);
+            let _ = write!(
+                out,
+                "<rect x=\"{x:.2}\" y=\"{y1:.2}\" width=\"{bar_w:.2}\" height=\"{:.2}\" fill=\"{fill}\"/>",
+                (y0 - y1).max(0.0)
+            );
+            base += n;
+        }
+        out.push_str("</g>\n");
+    }
+    // The mean rate of each hour: how far the busiest second stands above the typical one.
+    let mean: Vec<String> = bars
+        .iter()
+        .map(|b| format!("{:.1},{:.1}", x_of(b.hour) + slot / 2.0, y_of(b.mean_rps())))
+        .collect();
+    let _ = writeln!(
+        out,
+        "<polyline points=\"{}\" fill=\"none\" stroke=\"#1d2433\" stroke-width=\"1.5\"/>",
+        mean.join(" ")
+    );
+    // Quota and 80 % lines, or a note when the quota is far above the peaks.
+    if quota_in_view {
+        for (v, class, label) in [
+            (
+                quota as f64,
+                "quota",
+                format!("quota {}/s", thousands(quota)),
+            ),
+            (quota as f64 * 0.8, "warn80", "80%".to_owned()),
+        ] {
+            if v <= y_top {
+                let y = y_of(v);
+                let _ = writeln!(
+                    out,
+                    "<line class=\"{class}\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{label}</text>",
+                    width - right,
+                    width - right - 4.0,
+                    y - 4.0
+                );
+            }
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">quota {}/s is above the scale: the highest peak uses {}</text>",
+            width - right - 4.0,
+            upper + 12.0,
+            thousands(quota),
+            peak_share
+        );
+    }
+    // X axis: a tick per day (or every few hours on short spans).
+    let _ = writeln!(
+        out,
+        "<line class=\"axis\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>",
+        width - right,
+        upper + plot_h,
+        upper + plot_h
+    );
+    let every = tick_hours(projection.span.hours());
+    let mut h = projection.span.start;
+    while h < projection.span.end {
+        if (h / SECONDS_PER_HOUR) % every == 0 {
+            let x = x_of(h);
+            let stamp = format_rfc3339(h);
+            let label = if every >= 24 {
+                stamp[..10].to_owned()
+            } else {
+                format!("{} {}", &stamp[5..10], &stamp[11..16])
+            };
+            let _ = writeln!(
+                out,
+                "<line class=\"axis\" x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{label}</text>",
+                upper + plot_h,
+                upper + plot_h + 4.0,
+                upper + plot_h + 18.0
+            );
+        }
+        h += SECONDS_PER_HOUR;
+    }
+    let _ = writeln!(
+        out,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">hour (UTC)</text>",
+        left + plot_w / 2.0,
+        height - 6.0
+    );
+    out.push_str("</svg>\n<div class=\"legend\">");
+    for (i, p) in colored.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<span><i style=\"background:{}\"></i>{}</span>",
+            PALETTE[i % PALETTE.len()],
+            text(*p)
+        );
+    }
+    if ranked.len() > colored.len() {
+        let _ = write!(
+            out,
+            "<span><i style=\"background:{OTHER}\"></i>{} other principals</span>",
+            ranked.len() - colored.len()
+        );
+    }
+    let _ = write!(
+        out,
+        "<span><i style=\"background:#d62728;height:2px;vertical-align:3px\"></i>quota (calls/s, {})</span>",
+        if quota_in_view {
+            "drawn"
+        } else {
+            "above the scale"
+        }
+    );
+    out.push_str("<span><i style=\"background:#1d2433;height:2px;vertical-align:3px\"></i>mean calls/s of the hour</span>");
+    out.push_str("</div>\n");
+    minute_profile(out, bars);
+    out.push_str("</figure>\n");
+}
+
+/// The busiest second of each minute of the hour, over all hours: a job that runs on a
+/// schedule shows as one tall bar (minute 0 for "every hour, on the hour").
+fn minute_profile(out: &mut String, bars: &[HourPeak<'_>]) {
+    let mut top = [0u32; 60];
+    let mut busiest_in = [0usize; 60];
+    for b in bars {
+        for (m, &c) in b.minute_peaks.iter().enumerate() {
+            top[m] = top[m].max(c);
+        }
+        busiest_in[usize::from(b.peak_second / 60).min(59)] += 1;
+    }
+    let max = top.iter().copied().max().unwrap_or(0);
+    if max == 0 {
+        return;
+    }
+    let (width, height) = (1040.0, 120.0);
+    let (left, right, upper, lower) = (64.0, 16.0, 18.0, 28.0);
+    let plot_w = width - left - right;
+    let plot_h = height - upper - lower;
+    let y_top = nice_ceiling(f64::from(max) * 1.05);
+    let slot = plot_w / 60.0;
+    let _ = writeln!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" width=\"100%\" role=\"img\" aria-label=\"busiest second by minute of the hour\">\n<text x=\"{left}\" y=\"12\">busiest second in each minute of the hour, over all {} hours (calls/s; darker: the hour's busiest second fell in that minute)</text>",
+        bars.len()
+    );
+    for (m, &c) in top.iter().enumerate() {
+        let h = f64::from(c) / y_top * plot_h;
+        let x = left + m as f64 * slot + slot * 0.1;
+        let fill = if busiest_in[m] > 0 {
+            PALETTE[0]
+        } else {
+            "#a9bdd6"
+        };
+        let _ = writeln!(
+            out,
+            "<g><title>minute {m:02}: {c} calls/s at most; busiest second of {} of {} hours</title><rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{fill}\"/></g>",
+            busiest_in[m],
+            bars.len(),
+            upper + plot_h - h,
+            slot * 0.8
+        );
+        if m % 5 == 0 {
+            let _ = writeln!(
+                out,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">:{m:02}</text>",
+                x + slot * 0.4,
+                height - 10.0
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text><line class=\"axis\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>\n</svg>",
+        left - 6.0,
+        upper + 4.0,
+        thousands(y_top as u64),
+        width - right,
+        upper + plot_h,
+        upper + plot_h
+    );
+}
+
+/// Hours between x-axis ticks, for about a dozen ticks.
+fn tick_hours(span_hours: i64) -> i64 {
+    match span_hours {
+        ..=12 => 1,
+        13..=36 => 3,
+        37..=72 => 6,
+        73..=168 => 24,
+        _ => 24 * ((span_hours / 24 + 11) / 12).max(1),
+    }
+}
+
+/// 12,345,678.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn quota_hours(out: &mut String, input: &ReportInput<'_>) {
+    let mut hours: Vec<(&RateRow<'_>, u64, u16, u64)> = input
+        .rows
+        .kms_rates
+        .iter()
+        .filter(|r| r.principal.is_none())
+        .map(|r| {
+            let (second, calls) = peak(r.counts);
+            (r, calls, second, input.quotas.rps(r.region.unwrap_or("")))
+        })
+        .collect();
+    if hours.is_empty() {
+        return;
+    }
+    hours.sort_by(|a, b| {
+        (b.1 as f64 / b.3 as f64)
+            .total_cmp(&(a.1 as f64 / a.3 as f64))
+            .then(a.0.hour.cmp(&b.0.hour))
+    });
+    let _ = writeln!(
+        out,
+        "<h2>Hours closest to the quota</h2>\n<p class=\"note\">Per account and region; seconds over 80% and over 100% of the quota count the seconds of the hour whose calls exceeded that share.</p>\n<table><tr><th>hour</th><th>account</th><th>region</th><th class=\"n\">peak/s</th><th>busiest second</th><th class=\"n\">quota/s</th><th class=\"n\">use</th><th class=\"n\">s &gt; 80%</th><th class=\"n\">s &gt; quota</th><th class=\"n\">throttled</th></tr>"
+    );
+    for (r, calls, second, quota) in hours.iter().take(input.top) {
+        let over = |num: u64, den: u64| {
+            r.counts
+                .per_second
+                .values()
+                .filter(|&&c| u64::from(c) * den > quota * num)
+                .count()
+        };
+        let share = *calls as f64 / *quota as f64;
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n{}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            format_rfc3339(r.hour),
+            text(r.account_id),
+            text(r.region),
+            thousands(*calls),
+            format_rfc3339(r.hour + i64::from(*second)),
+            thousands(*quota),
+            if share >= 0.8 { " hot" } else { "" },
+            percent(share),
+            over(4, 5),
+            over(1, 1),
+            r.counts.throttled
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+fn callers(out: &mut String, input: &ReportInput<'_>) {
+    #[derive(Default)]
+    struct Caller {
+        calls: u64,
+        throttled: u64,
+        peak: u64,
+        peak_at: i64,
+    }
+    let mut by: BTreeMap<Text<'_>, Caller> = BTreeMap::new();
+    for r in &input.rows.kms_calls {
+        by.entry(r.principal).or_default().calls += r.tally.count;
+    }
+    for r in input
+        .rows
+        .kms_rates
+        .iter()
+        .filter(|r| r.principal.is_some())
+    {
+        let (second, calls) = peak(r.counts);
+        let c = by.entry(r.principal).or_default();
+        c.throttled += r.counts.throttled;
+        if calls > c.peak {
+            c.peak = calls;
+            c.peak_at = r.hour + i64::from(second);
+        }
+    }
+    if by.is_empty() {
+        return;
+    }
+    let mut list: Vec<_> = by.into_iter().collect();
+    list.sort_by(|a, b| b.1.calls.cmp(&a.1.calls).then(a.0.cmp(&b.0)));
+    let p = input.insights.projection;
+    let _ = writeln!(
+        out,
+        "<h2>Top KMS callers</h2>\n<table><tr><th>principal</th><th class=\"n\">calls</th><th class=\"n\">peak/s</th><th>peak at</th><th class=\"n\">throttled</th><th class=\"n\">$/month</th></tr>"
+    );
+    for (principal, c) in list.iter().take(input.top) {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"wrap\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            text(*principal),
+            thousands(c.calls),
+            thousands(c.peak),
+            if c.peak > 0 {
+                format_rfc3339(c.peak_at)
+            } else {
+                "-".to_owned()
+            },
+            thousands(c.throttled),
+            p.map_or("-".to_owned(), |p| dollars(p.usd(p.per_month(c.calls))))
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+fn cost(out: &mut String, input: &ReportInput<'_>) {
+    let i: &KmsInsights<'_> = input.insights;
+    let Some(p) = i.projection else { return };
+    let calls = i.total_calls();
+    if calls == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h2>KMS cost</h2>\n<p class=\"note\">Projection: calls in the {:.2} days analysed, divided by the days, times 1 (a day) or {DAYS_PER_MONTH} (a month), at ${} per 10,000 requests (--kms-price). The free tier ({} requests a month per account, all regions together) is taken off the account totals only. Asymmetric keys and data key pairs cost more than this price.</p>",
+        p.span.days(),
+        i.price_per_10k,
+        thousands(FREE_TIER_REQUESTS_PER_MONTH)
+    );
+    let _ = writeln!(
+        out,
+        "<p><b>{} calls</b>: {:.0} a day, <b>{}</b> a day, <b>{}</b> a month ({} after the free tier).</p>",
+        thousands(calls),
+        p.per_day(calls),
+        dollars(p.usd(p.per_day(calls))),
+        dollars(p.usd(p.per_month(calls))),
+        i.usd_per_month_after_free_tier()
+            .map_or("-".to_owned(), dollars)
+    );
+    let kinds: Vec<String> = i
+        .calls_by_kind
+        .iter()
+        .map(|(k, n)| format!("{} {}", k.as_str(), thousands(*n)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">By caller kind: {}.</p>",
+        esc(&kinds.join(", "))
+    );
+    let _ = writeln!(
+        out,
+        "<table><tr><th>scope</th><th>account</th><th>principal or key</th><th class=\"n\">calls</th><th class=\"n\">throttled</th><th class=\"n\">calls/day</th><th class=\"n\">$/day</th><th class=\"n\">$/month</th></tr>"
+    );
+    for scope in ["account", "principal", "key"] {
+        for r in i.cost.iter().filter(|r| r.scope == scope).take(input.top) {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td class=\"wrap\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                scope,
+                text(r.account_id),
+                match scope {
+                    "principal" => text(r.principal),
+                    "key" => text(r.key_arn),
+                    _ => String::new(),
+                },
+                thousands(r.calls),
+                thousands(r.throttled),
+                p.per_day(r.calls),
+                dollars(p.usd(p.per_day(r.calls))),
+                dollars(p.usd(p.per_month(r.calls)))
+            );
+        }
+    }
+    out.push_str("</table>\n");
+}
+
+fn bucket_keys(out: &mut String, input: &ReportInput<'_>) {
+    let i = input.insights;
+    let rows: Vec<_> = i
+        .bucket_keys
+        .iter()
+        .filter(|r| r.bucket_status != BucketStatus::On && r.object_arn_calls > 0)
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h2>S3 Bucket Key candidates</h2>\n<p class=\"note\">KMS calls S3 made for SSE-KMS objects whose encryption context is an object ARN: one data key per object, no Bucket Key. With a Bucket Key, S3 reuses a bucket-level key for each requester for a limited time; assuming at most an hour, a principal would still make one call per hour, key and operation, so the estimate saves object-ARN calls minus those (AWS quotes up to 99%). A bucket that also shows bucket-ARN calls has a Bucket Key already: its older objects keep calling KMS until they are copied (S3 Batch Operations).</p>\n<table><tr><th>bucket</th><th>principal</th><th>what to do</th><th class=\"n\">object-ARN calls</th><th class=\"n\">bucket-ARN calls</th><th class=\"n\">est. calls with Bucket Key</th><th class=\"n\">est. saved</th><th class=\"n\">$/month saved</th></tr>"
+    );
+    for r in rows.iter().take(input.top) {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(r.s3_bucket),
+            text(r.principal),
+            r.bucket_status.advice(),
+            thousands(r.object_arn_calls),
+            thousands(r.bucket_arn_calls),
+            thousands(r.calls_with_bucket_key),
+            thousands(r.saved_calls()),
+            i.projection.map_or("-".to_owned(), |p| dollars(
+                p.usd(p.per_month(r.saved_calls()))
+            ))
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+fn caching(out: &mut String, input: &ReportInput<'_>) {
+    let i = input.insights;
+    if i.caching.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h2>Data key caching candidates</h2>\n<p class=\"note\">Direct GenerateDataKey calls (no AWS service in between) per principal, key and encryption context (a fingerprint of the whole context; aws-crypto-public-key left out). A cache (AWS Encryption SDK) with a maximum age of {} s (--cache-max-age) would make one call per {} s window with calls; it saves the rest.</p>\n<table><tr><th>principal</th><th>key</th><th>context</th><th class=\"n\">calls</th><th class=\"n\">windows</th><th class=\"n\">busiest window</th><th class=\"n\">est. saved</th><th class=\"n\">$/month saved</th></tr>",
+        i.cache_max_age, i.cache_max_age
+    );
+    for c in i.caching.iter().take(input.top) {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            text(c.principal),
+            text(c.key_arn),
+            c.context_hex(),
+            thousands(c.group.calls),
+            thousands(c.group.windows()),
+            thousands(c.group.busiest_window()),
+            thousands(c.group.saved()),
+            i.projection.map_or("-".to_owned(), |p| dollars(
+                p.usd(p.per_month(c.group.saved()))
+            ))
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+fn sigv2(out: &mut String, input: &ReportInput<'_>) {
+    type Client<'a> = (
+        Text<'a>,
+        Text<'a>,
+        Text<'a>,
+        Text<'a>,
+        Text<'static>,
+        &'static str,
+    );
+    let mut by: BTreeMap<Client<'_>, u64> = BTreeMap::new();
+    for r in &input.rows.sigv2 {
+        *by.entry((
+            r.principal,
+            r.user_agent,
+            r.ua_family,
+            r.ua_version,
+            r.client.sigv4_min_version,
+            r.evidence,
+        ))
+        .or_default() += r.tally.count;
+    }
+    if !by.is_empty() {
+        let mut list: Vec<_> = by.into_iter().collect();
+        list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let _ = writeln!(
+            out,
+            "<h2>SigV2 callers (S3)</h2>\n<table><tr><th>principal</th><th>user agent</th><th>client</th><th>SigV4 from</th><th>evidence</th><th class=\"n\">requests</th></tr>"
+        );
+        for ((principal, ua, family, version, sigv4_min, evidence), n) in
+            list.iter().take(input.top)
+        {
+            let _ = writeln!(
+                out,
+                "<tr><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                text(*principal),
+                text(*ua),
+                text(*family),
+                text(*version),
+                esc(sigv4_min.unwrap_or("-")),
+                evidence,
+                thousands(*n)
+            );
+        }
+        out.push_str("</table>\n");
+    }
+    let mut tls: BTreeMap<(Text<'_>, Text<'_>, Text<'_>), u64> = BTreeMap::new();
+    for r in &input.rows.tls {
+        *tls.entry((r.principal, r.tls_version, r.user_agent))
+            .or_default() += r.tally.count;
+    }
+    if !tls.is_empty() {
+        let mut list: Vec<_> = tls.into_iter().collect();
+        list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let _ = writeln!(
+            out,
+            "<h2>Legacy TLS callers</h2>\n<table><tr><th>principal</th><th>TLS</th><th>user agent</th><th class=\"n\">requests</th></tr>"
+        );
+        for ((principal, version, ua), n) in list.iter().take(input.top) {
+            let _ = writeln!(
+                out,
+                "<tr><td class=\"wrap\">{}</td><td>{}</td><td class=\"wrap\">{}</td><td class=\"n\">{}</td></tr>",
+                text(*principal),
+                text(*version),
+                text(*ua),
+                thousands(*n)
+            );
+        }
+        out.push_str("</table>\n");
+    }
+}
+
+fn failures(out: &mut String, input: &ReportInput<'_>) {
+    let a = input.analysis;
+    if a.failures.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h2>Failed objects</h2>\n<table><tr><th>object</th><th>reason</th></tr>"
+    );
+    for f in a.failures.iter().take(input.top) {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"wrap\">{}</td><td>{}</td></tr>",
+            esc(&f.key),
+            esc(&f.reason)
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_neutralises_markup_and_quotes() {
+        assert_eq!(
+            esc("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+        assert_eq!(esc("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+    }
+
+    #[test]
+    fn axis_helpers() {
+        assert_eq!(nice_ceiling(84.0), 100.0);
+        assert_eq!(nice_ceiling(105_000.0), 120_000.0);
+        assert_eq!(nice_ceiling(0.5), 1.0);
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+        assert_eq!(tick_hours(24), 3);
+    }
+}
