@@ -12,6 +12,7 @@ use crate::aggregate::dedup::DEFAULT_WINDOW_HOURS;
 use crate::attribute::kms::DEFAULT_PRICE_PER_10K_REQUESTS;
 use crate::decode::DEFAULT_MAX_OBJECT_BYTES;
 use crate::pipeline::AnalyzeConfig;
+use crate::source::s3::{DEFAULT_MAX_ATTEMPTS, DEFAULT_REQUESTS_IN_FLIGHT, S3Options};
 use crate::time::{SECONDS_PER_HOUR, parse_cli_time};
 
 #[derive(Parser, Debug)]
@@ -19,7 +20,7 @@ use crate::time::{SECONDS_PER_HOUR, parse_cli_time};
     name = "trailsift",
     version,
     about = "Reads a CloudTrail trail fast: who still signs S3 requests with SigV2 or speaks legacy TLS, and who is hammering KMS.",
-    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze ./trail-copy --start 2026-03-01 --end 2026-03-02 --region us-east-1 --out out\n  trailsift gen --out /tmp/trail --records 1000000 --seed 7"
+    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail-bucket --start 2026-03-01 --end 2026-03-02 --out out\n  trailsift analyze ./trail-copy --start 2026-03-01 --end 2026-03-02 --region us-east-1 --out out\n  trailsift gen --out /tmp/trail --records 1000000 --seed 7"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -27,19 +28,21 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+// Boxed: the analyze arguments are large and parsed once; the variants stay small.
 pub enum Command {
     /// Analyse a trail into Parquet, summary.json and a report on stdout.
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
     /// Write a realistic synthetic trail (and the answers planted in it) for tests and benchmarks.
     Gen(GenArgs),
 }
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze trail/AWSLogs/111122223333 --start 2026-03-01T00:00:00Z --end 2026-03-01T12:00:00Z --quota us-east-1=150000\n\nOutputs in --out: kms_calls.parquet, kms_rates.parquet, kms_cost.parquet, kms_bucket_keys.parquet, kms_data_key_caching.parquet, sigv2_requests.parquet, tls_legacy.parquet, summary.json, report.html."
+    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail-bucket --start 2026-03-01 --end 2026-03-02 --account 111122223333 --out out\n  trailsift analyze s3://trail/logs --endpoint-url http://127.0.0.1:9000 --s3-region us-east-1\n  trailsift analyze trail/AWSLogs/111122223333 --start 2026-03-01T00:00:00Z --end 2026-03-01T12:00:00Z --quota us-east-1=150000\n\nOutputs in --out: kms_calls.parquet, kms_rates.parquet, kms_cost.parquet, kms_bucket_keys.parquet, kms_data_key_caching.parquet, sigv2_requests.parquet, tls_legacy.parquet, summary.json, report.html."
 )]
 pub struct AnalyzeArgs {
-    /// Trail directories (local copies of the bucket), or single .json.gz / .json log files.
+    /// s3://bucket[/prefix] of the trail, trail directories (local copies of the bucket), or
+    /// single .json.gz / .json log files.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Output directory (created if missing).
@@ -54,7 +57,7 @@ pub struct AnalyzeArgs {
     /// Only these accounts (repeatable).
     #[arg(long = "account", value_name = "ID")]
     pub accounts: Vec<String>,
-    /// Only these regions (repeatable).
+    /// Only these regions of the trail (repeatable). The S3 client's region is --s3-region.
     #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
     /// How long after an event its file can be delivered, in seconds: files delivered later
@@ -90,6 +93,28 @@ pub struct AnalyzeArgs {
     /// call) are counted once when their files were delivered at most this many hours apart.
     #[arg(long, default_value_t = DEFAULT_WINDOW_HOURS, value_name = "HOURS", value_parser = clap::value_parser!(i64).range(0..=168))]
     pub dedup_window_hours: i64,
+    /// S3: profile of the shared AWS config and credentials files (else AWS_PROFILE, then the
+    /// default credential chain).
+    #[arg(long, value_name = "NAME", help_heading = "S3 input")]
+    pub profile: Option<String>,
+    /// S3: region of the trail bucket (else AWS_REGION, then the profile's region). Named
+    /// apart from --region, which filters the trail's regions.
+    #[arg(long, value_name = "REGION", help_heading = "S3 input")]
+    pub s3_region: Option<String>,
+    /// S3: endpoint of an S3-compatible store, e.g. http://127.0.0.1:9000 (else
+    /// AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL). Implies --path-style.
+    #[arg(long, value_name = "URL", help_heading = "S3 input")]
+    pub endpoint_url: Option<String>,
+    /// S3: path-style addressing (http://host/bucket/key) instead of bucket.host.
+    #[arg(long, help_heading = "S3 input")]
+    pub path_style: bool,
+    /// S3: requests in flight at once (listing and fetching); memory holds at most this many
+    /// objects plus two per worker thread.
+    #[arg(long, default_value_t = DEFAULT_REQUESTS_IN_FLIGHT, value_name = "N", help_heading = "S3 input")]
+    pub s3_requests: usize,
+    /// S3: attempts per request, retries included (exponential backoff with jitter).
+    #[arg(long, default_value_t = DEFAULT_MAX_ATTEMPTS, value_name = "N", help_heading = "S3 input")]
+    pub s3_max_attempts: u32,
 }
 
 #[derive(Args, Debug)]
@@ -159,6 +184,12 @@ impl AnalyzeArgs {
         if self.threads == Some(0) {
             return Err("--threads must be at least 1".to_owned());
         }
+        if self.s3_requests == 0 {
+            return Err("--s3-requests must be at least 1".to_owned());
+        }
+        if self.s3_max_attempts == 0 {
+            return Err("--s3-max-attempts must be at least 1".to_owned());
+        }
         Ok(AnalyzeConfig {
             inputs: self.inputs,
             out_dir: self.out,
@@ -178,6 +209,14 @@ impl AnalyzeArgs {
             dedup_window_hours: self.dedup_window_hours,
             cache_max_age: self.cache_max_age,
             kms_price_per_10k: self.kms_price,
+            s3: S3Options {
+                profile: self.profile,
+                region: self.s3_region,
+                endpoint_url: self.endpoint_url,
+                path_style: self.path_style,
+                requests_in_flight: self.s3_requests,
+                max_attempts: self.s3_max_attempts,
+            },
         })
     }
 }

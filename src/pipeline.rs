@@ -18,6 +18,8 @@ use crate::decode::{DecodeError, Decoder};
 use crate::log_file::{self, LogFileError};
 use crate::progress::Progress;
 use crate::record::Record;
+use crate::source::fetch::{self, Fetched};
+use crate::source::s3::{S3Options, S3Session, S3Stats, S3Url};
 use crate::source::{self, Listing, Location, ObjectFilter, ObjectRef, SkippedObjects};
 
 /// Everything `analyze` needs, free of command-line concerns.
@@ -42,6 +44,8 @@ pub struct AnalyzeConfig {
     pub cache_max_age: i64,
     /// KMS request price, US dollars per 10,000 requests.
     pub kms_price_per_10k: f64,
+    /// How to reach S3 for `s3://` inputs.
+    pub s3: S3Options,
 }
 
 /// An object that could not be read, and why.
@@ -70,6 +74,8 @@ pub struct Analysis {
     pub bytes_decompressed: u64,
     pub wall_seconds: f64,
     pub dedup: DedupStats,
+    /// What the S3 side did, when an input was `s3://`.
+    pub s3: Option<Arc<S3Stats>>,
 }
 
 /// Turns an object's bytes into folded records: gunzip, parse, attribute, aggregate. Holds
@@ -133,6 +139,8 @@ struct Worker {
     raw: Vec<u8>,
     parser: ObjectParser,
     read: u64,
+    /// `acc.records.total` when progress was last told.
+    records_reported: u64,
     failures: Vec<Failure>,
     bytes_compressed: u64,
     bytes_decompressed: u64,
@@ -148,6 +156,7 @@ impl Worker {
             raw: Vec::new(),
             parser: ObjectParser::new(cfg.max_object_bytes),
             read: 0,
+            records_reported: 0,
             failures: Vec::new(),
             bytes_compressed: 0,
             bytes_decompressed: 0,
@@ -164,28 +173,63 @@ impl Worker {
     }
 
     fn read_object(&mut self, obj: &ObjectRef, cfg: &AnalyzeConfig, progress: &Progress) {
-        let before = self.acc.records.total;
-        match self.try_read_object(obj, cfg) {
+        let mut raw = std::mem::take(&mut self.raw);
+        raw.clear();
+        let read = match &obj.location {
+            Location::File(path) => std::fs::File::open(path)
+                .and_then(|mut f| f.read_to_end(&mut raw))
+                .map_err(|e| format!("cannot read file: {e}")),
+            Location::S3 { .. } => Err("an S3 object must be fetched first".to_owned()),
+        };
+        let outcome = read.and_then(|_| self.read_bytes(obj, &raw, cfg));
+        self.finish_object(obj, outcome, raw.len() as u64, progress);
+        self.raw = raw;
+    }
+
+    /// An object fetched from S3 (or the reason it could not be).
+    fn read_fetched(&mut self, fetched: Fetched, cfg: &AnalyzeConfig, progress: &Progress) {
+        let Fetched { object, body } = fetched;
+        let size = body.as_ref().map_or(0, |b| b.len() as u64);
+        let outcome = body.and_then(|raw| self.read_bytes(&object, &raw, cfg));
+        self.finish_object(&object, outcome, size, progress);
+    }
+
+    fn finish_object(
+        &mut self,
+        obj: &ObjectRef,
+        outcome: Result<(), String>,
+        size: u64,
+        progress: &Progress,
+    ) {
+        match outcome {
             Ok(()) => self.read += 1,
             Err(reason) => self.failures.push(Failure {
                 key: obj.key.clone(),
                 reason,
             }),
         }
-        progress.object_done(self.raw.len() as u64, self.acc.records.total - before);
+        progress.object_done(size, self.records_since_last_object());
     }
 
-    fn try_read_object(&mut self, obj: &ObjectRef, cfg: &AnalyzeConfig) -> Result<(), String> {
-        self.raw.clear();
-        match &obj.location {
-            Location::File(path) => std::fs::File::open(path)
-                .and_then(|mut f| f.read_to_end(&mut self.raw))
-                .map_err(|e| format!("cannot read file: {e}"))?,
-        };
-        self.bytes_compressed += self.raw.len() as u64;
+    /// Records folded since the last call (for progress).
+    fn records_since_last_object(&mut self) -> u64 {
+        let now = self.acc.records.total;
+        let new = now - self.records_reported;
+        self.records_reported = now;
+        new
+    }
+
+    /// Decodes, parses and folds one object's bytes, whatever they came from.
+    fn read_bytes(
+        &mut self,
+        obj: &ObjectRef,
+        raw: &[u8],
+        cfg: &AnalyzeConfig,
+    ) -> Result<(), String> {
+        self.bytes_compressed += raw.len() as u64;
         let len = self
             .parser
-            .decode(&self.raw, obj.key.ends_with(".gz"))
+            .decode(raw, obj.key.ends_with(".gz"))
             .map_err(|e| e.to_string())?;
         self.bytes_decompressed += len as u64;
         self.parser
@@ -194,8 +238,12 @@ impl Worker {
     }
 }
 
-/// Lists the inputs into the objects to read.
-pub fn list_inputs(cfg: &AnalyzeConfig) -> Result<Listing> {
+/// Lists the inputs into the objects to read. The S3 session, made at the first `s3://`
+/// input, is handed back to fetch with.
+pub fn list_inputs(
+    cfg: &AnalyzeConfig,
+    progress: &Progress,
+) -> Result<(Listing, Option<S3Session>)> {
     let filter = ObjectFilter {
         start: cfg.filter.start,
         end: cfg.filter.end,
@@ -204,10 +252,27 @@ pub fn list_inputs(cfg: &AnalyzeConfig) -> Result<Listing> {
         regions: cfg.filter.regions.clone(),
     };
     let mut listing = Listing::default();
+    let mut session: Option<S3Session> = None;
     for input in &cfg.inputs {
-        source::local::list(input.as_ref(), &filter, &mut listing)?;
+        match S3Url::parse(input) {
+            Some(url) => {
+                let url = url?;
+                let s3 = match session.take() {
+                    Some(s) => s,
+                    None => {
+                        let s = S3Session::connect(&cfg.s3)?;
+                        progress.watch_s3(s.stats.clone());
+                        s
+                    }
+                };
+                source::s3::list(&s3, &url, &filter, &mut listing, progress)?;
+                session = Some(s3);
+            }
+            None => source::local::list(input.as_ref(), &filter, &mut listing)?,
+        }
+        progress.listed(listing.listed);
     }
-    Ok(listing)
+    Ok((listing, session))
 }
 
 /// Runs the whole analysis (without writing outputs).
@@ -217,30 +282,51 @@ pub fn list_inputs(cfg: &AnalyzeConfig) -> Result<Listing> {
 /// recent event ids and still give the same answer whatever the number of threads.
 pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
     let started = Instant::now();
-    let mut listing = list_inputs(cfg)?;
+    let progress = Progress::new(cfg.progress);
+    let (mut listing, session) = list_inputs(cfg, &progress)?;
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = cfg.threads {
         pool = pool.num_threads(n);
     }
     let pool = pool.build().context("cannot start worker threads")?;
-    let progress = Progress::new(listing.objects.len() as u64, cfg.progress);
+    progress.start_reading(listing.objects.len() as u64);
     // Stable: within an epoch, objects keep their listing (key) order.
     listing
         .objects
         .sort_by_key(|o| dedup::epoch_of(o.layout.delivered_at));
+    let epochs: Vec<&[ObjectRef]> = listing
+        .objects
+        .chunk_by(|a, b| {
+            dedup::epoch_of(a.layout.delivered_at) == dedup::epoch_of(b.layout.delivered_at)
+        })
+        .collect();
+    // S3 bodies of an epoch are fetched while the epoch before is read: at most two
+    // fetchers run, so memory holds at most 2 x (requests in flight + queued) bodies.
+    let queued = 2 * pool.current_num_threads();
+    let start_fetch = |epoch: Option<&&[ObjectRef]>| {
+        let session = session.as_ref()?;
+        let remote: Vec<ObjectRef> = epoch?
+            .iter()
+            .filter(|o| matches!(o.location, Location::S3 { .. }))
+            .cloned()
+            .collect();
+        (!remote.is_empty()).then(|| fetch::start(session, remote, queued, cfg.max_object_bytes))
+    };
     let mut dedup = Dedup::new(cfg.dedup_window_hours);
     // Exactly one worker per thread, for the whole run, each taking the next object of the
-    // epoch from a shared counter: memory is (threads x buffers of the largest object) +
-    // aggregates, whatever the count of objects, and a slow object never leaves a thread
-    // idle. The mutexes are taken once per thread and epoch, never per object.
+    // epoch from a shared counter (local files) or channel (S3 bodies): memory is (threads x
+    // buffers of the largest object) + aggregates, whatever the count of objects, and a slow
+    // object never leaves a thread idle. The mutexes are taken once per thread and epoch,
+    // never per object.
     let workers: Vec<Mutex<Worker>> = (0..pool.current_num_threads())
         .map(|_| Mutex::new(Worker::new(cfg, None)))
         .collect();
     // Holds the key owners' copies set aside by dedup and the ones it later decides to count.
     let mut decided = Worker::new(cfg, None);
-    for epoch in listing.objects.chunk_by(|a, b| {
-        dedup::epoch_of(a.layout.delivered_at) == dedup::epoch_of(b.layout.delivered_at)
-    }) {
+    let mut next_fetch = start_fetch(epochs.first());
+    for (k, epoch) in epochs.iter().enumerate() {
+        let fetched = next_fetch.take();
+        next_fetch = start_fetch(epochs.get(k + 1));
         let hour = dedup::epoch_of(epoch[0].layout.delivered_at);
         let mut deferred = std::mem::take(&mut decided.acc.deferred);
         let view = dedup.open(hour, &mut deferred, &mut decided.acc);
@@ -257,7 +343,15 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
                 let Some(obj) = epoch.get(i) else {
                     break;
                 };
-                worker.read_object(obj, cfg, &progress);
+                if matches!(obj.location, Location::File(_)) {
+                    worker.read_object(obj, cfg, &progress);
+                }
+            }
+            // Every worker drains the channel until the epoch's fetcher closes it.
+            if let Some(rx) = &fetched {
+                for f in rx.iter() {
+                    worker.read_fetched(f, cfg, &progress);
+                }
             }
             worker.acc.epoch = None;
         });
@@ -275,6 +369,7 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
         .map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner))
         .fold(decided, Worker::merge);
     merged.failures.sort();
+    let s3 = session.map(|s| s.stats.clone());
     Ok(Analysis {
         objects: ObjectCounts {
             listed: listing.listed,
@@ -288,5 +383,6 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
         bytes_decompressed: merged.bytes_decompressed,
         wall_seconds: started.elapsed().as_secs_f64(),
         dedup: dedup.stats(),
+        s3,
     })
 }

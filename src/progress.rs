@@ -1,30 +1,36 @@
-//! Progress on stderr: objects, bytes and records per second. Off when stderr is not a
-//! terminal (CI logs, pipes) or with `--no-progress`.
+//! Progress on stderr: objects listed, then objects read (and, from S3, fetched), bytes and
+//! records per second. Off when stderr is not a terminal (CI logs, pipes) or with
+//! `--no-progress`.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::source::s3::S3Stats;
 
 pub struct Progress {
     bar: ProgressBar,
     started: Instant,
     bytes: AtomicU64,
     records: AtomicU64,
+    /// Set when objects come from S3: fetched counts and bytes are read from it.
+    s3: OnceLock<Arc<S3Stats>>,
 }
 
 impl Progress {
-    pub fn new(objects: u64, enabled: bool) -> Progress {
+    /// Starts as a spinner for the listing.
+    pub fn new(enabled: bool) -> Progress {
         let bar = if enabled && std::io::stderr().is_terminal() {
-            ProgressBar::with_draw_target(Some(objects), ProgressDrawTarget::stderr_with_hz(4))
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(4))
         } else {
             ProgressBar::hidden()
         };
         bar.set_style(
-            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} objects  {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template("{elapsed_precise} {spinner} listing: {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.enable_steady_tick(Duration::from_millis(250));
         Progress {
@@ -32,7 +38,41 @@ impl Progress {
             started: Instant::now(),
             bytes: AtomicU64::new(0),
             records: AtomicU64::new(0),
+            s3: OnceLock::new(),
         }
+    }
+
+    /// Shows fetch counts from these S3 stats from now on.
+    pub fn watch_s3(&self, stats: Arc<S3Stats>) {
+        let _ = self.s3.set(stats);
+    }
+
+    /// Objects listed so far.
+    pub fn listed(&self, objects: u64) {
+        if self.bar.is_hidden() {
+            return;
+        }
+        let requests = self
+            .s3
+            .get()
+            .map(|s| s.list_requests.load(Ordering::Relaxed))
+            .unwrap_or(0);
+        self.bar.set_message(if requests > 0 {
+            format!("{objects} objects listed  {requests} list requests")
+        } else {
+            format!("{objects} objects listed")
+        });
+    }
+
+    /// The listing is done: `objects` are to be read.
+    pub fn start_reading(&self, objects: u64) {
+        self.bar.set_length(objects);
+        self.bar.set_position(0);
+        self.bar.set_style(
+            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} objects  {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
     }
 
     /// Called by a worker after each object.
@@ -43,8 +83,21 @@ impl Progress {
             return;
         }
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        let fetched = self
+            .s3
+            .get()
+            .map(|s| {
+                let got = s.bytes_fetched.load(Ordering::Relaxed);
+                format!(
+                    "  fetched {} objects, {} ({}/s)",
+                    s.objects_fetched.load(Ordering::Relaxed),
+                    HumanBytes(got),
+                    HumanBytes((got as f64 / secs) as u64)
+                )
+            })
+            .unwrap_or_default();
         self.bar.set_message(format!(
-            "{}  {} records  {:.0} records/s",
+            "{}  {} records  {:.0} records/s{fetched}",
             HumanBytes(bytes),
             records,
             records as f64 / secs

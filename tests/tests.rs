@@ -7,3 +7,4 @@ mod fixtures;
 mod generated;
 mod kms_insights;
 mod real_records;
+mod s3_input;

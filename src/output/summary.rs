@@ -12,6 +12,7 @@ use super::kms_insights::KmsInsights;
 use crate::pipeline::{Analysis, AnalyzeConfig, Failure};
 use crate::record::Malformed;
 use crate::source::SkippedObjects;
+use crate::source::s3::S3Stats;
 use crate::time::format_rfc3339;
 
 #[derive(Serialize)]
@@ -29,6 +30,9 @@ pub struct Summary<'a> {
     pub warnings: &'a [String],
     pub wall_seconds: f64,
     pub records_per_second: u64,
+    /// Present when an input was `s3://`: requests made, folders pruned, bytes fetched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3: Option<&'a S3Stats>,
 }
 
 #[derive(Serialize)]
@@ -211,6 +215,7 @@ pub fn build<'a>(
         } else {
             0
         },
+        s3: a.s3.as_deref(),
     }
 }
 

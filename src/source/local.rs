@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use walkdir::WalkDir;
 
 use super::layout::{ObjectKind, classify, has_trail_extension};
-use super::{Listing, Location, ObjectFilter, ObjectRef};
+use super::{Listing, Location, ObjectFilter, admit};
 
 /// Adds what `input` holds to `listing`.
 ///
@@ -27,7 +27,15 @@ pub fn list(input: &Path, filter: &ObjectFilter, listing: &mut Listing) -> Resul
                 input.display()
             );
         }
-        admit(key, input, kind, layout, meta.len(), filter, listing);
+        admit(
+            key,
+            Location::File(input.to_path_buf()),
+            kind,
+            layout,
+            meta.len(),
+            filter,
+            listing,
+        );
         return Ok(());
     }
     for entry in WalkDir::new(input).sort_by_file_name() {
@@ -39,31 +47,15 @@ pub fn list(input: &Path, filter: &ObjectFilter, listing: &mut Listing) -> Resul
         let key = path.to_string_lossy().into_owned();
         let (kind, layout) = classify(&key);
         let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-        admit(key, path, kind, layout, size, filter, listing);
-    }
-    Ok(())
-}
-
-fn admit(
-    key: String,
-    path: &Path,
-    kind: ObjectKind,
-    layout: super::layout::KeyLayout,
-    size: u64,
-    filter: &ObjectFilter,
-    listing: &mut Listing,
-) {
-    listing.listed += 1;
-    if kind != ObjectKind::Log {
-        listing.skipped.count_kind(kind);
-        return;
-    }
-    if filter.admit(&layout, &mut listing.skipped) {
-        listing.objects.push(ObjectRef {
+        admit(
             key,
-            location: Location::File(path.to_path_buf()),
+            Location::File(path.to_path_buf()),
+            kind,
             layout,
             size,
-        });
+            filter,
+            listing,
+        );
     }
+    Ok(())
 }

@@ -2,8 +2,10 @@
 //! tells, pruning (and counting) what is not a log file or cannot match the filters before
 //! anything is read.
 
+pub mod fetch;
 pub mod layout;
 pub mod local;
+pub mod s3;
 
 use std::path::PathBuf;
 
@@ -13,12 +15,13 @@ use layout::{KeyLayout, ObjectKind};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     File(PathBuf),
+    S3 { bucket: String, key: String },
 }
 
 /// One log file to read.
 #[derive(Debug, Clone)]
 pub struct ObjectRef {
-    /// The name reported to the user (a path, or later an `s3://` URL).
+    /// The name reported to the user (a path, or an `s3://bucket/key` URL).
     pub key: String,
     pub location: Location,
     pub layout: KeyLayout,
@@ -62,6 +65,31 @@ pub struct Listing {
     pub listed: u64,
     pub objects: Vec<ObjectRef>,
     pub skipped: SkippedObjects,
+}
+
+/// Counts a listed object and keeps it when it is a log file the filters can want.
+pub(crate) fn admit(
+    name: String,
+    location: Location,
+    kind: ObjectKind,
+    layout: KeyLayout,
+    size: u64,
+    filter: &ObjectFilter,
+    listing: &mut Listing,
+) {
+    listing.listed += 1;
+    if kind != ObjectKind::Log {
+        listing.skipped.count_kind(kind);
+        return;
+    }
+    if filter.admit(&layout, &mut listing.skipped) {
+        listing.objects.push(ObjectRef {
+            key: name,
+            location,
+            layout,
+            size,
+        });
+    }
 }
 
 /// Which objects can hold wanted records, judged from the key alone.

@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod fault_proxy;
+pub mod s3;
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,692 @@
+//! S3 input (`s3://bucket[/prefix]`): the client, built the AWS way, and a listing that
+//! walks the trail's key layout with delimiter listings instead of listing the bucket.
+//!
+//! A trail bucket holds millions of small objects; listing all of them takes most of an
+//! hour. The layout (`AWSLogs/[o-<org>/]<account>/CloudTrail/<region>/YYYY/MM/DD/`) lets
+//! the listing descend folder by folder, never open `CloudTrail-Digest/`, `Config/` and the
+//! like, skip accounts and regions the filters exclude, and list only the days that
+//! `--start`/`--end` (plus the delivery allowance) can touch. Folders are listed
+//! concurrently on the tokio runtime. A prefix that does not follow the layout falls back
+//! to a flat listing whose keys are classified one by one, as for a local directory.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::retry::{RetryConfig, RetryPartition, TokenBucket};
+use aws_sdk_s3::config::{Intercept, Region, RuntimeComponents};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_types::config_bag::ConfigBag;
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+use tokio::runtime::Runtime;
+use tokio::task::JoinSet;
+
+use super::layout::classify;
+use super::{Listing, Location, ObjectFilter};
+use crate::time::SECONDS_PER_DAY;
+
+/// Requests in flight by default, for listing and for fetching. Chosen by measurement
+/// (BENCHMARKS.md, "Reading from S3"): objects are small, so a GET is mostly latency, and
+/// throughput is requests in flight / latency until the CPUs are busy decoding.
+pub const DEFAULT_REQUESTS_IN_FLIGHT: usize = 64;
+
+/// Attempts per request (the first plus retries). More than the SDK's default of 3: a run
+/// over a whole trail makes millions of requests, and S3 answers bursts with 503 SlowDown;
+/// backing off and trying again is better than losing objects.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
+
+/// How to reach S3, from the command line and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct S3Options {
+    /// `--profile`: a profile of the shared config and credentials files.
+    pub profile: Option<String>,
+    /// `--s3-region`: the bucket's region. Else AWS_REGION, the profile, instance metadata.
+    pub region: Option<String>,
+    /// `--endpoint-url`: an S3-compatible store. Else AWS_ENDPOINT_URL(_S3) if set.
+    pub endpoint_url: Option<String>,
+    /// `--path-style`: `http://host/bucket/key` addressing; on whenever an endpoint is set.
+    pub path_style: bool,
+    /// `--s3-requests`: requests in flight.
+    pub requests_in_flight: usize,
+    pub max_attempts: u32,
+}
+
+/// `s3://bucket[/prefix]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Url {
+    pub bucket: String,
+    pub prefix: String,
+}
+
+impl S3Url {
+    /// `None` when `input` is not an `s3://` URL at all.
+    pub fn parse(input: &str) -> Option<Result<S3Url>> {
+        let rest = input.strip_prefix("s3://")?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Some(Err(anyhow!(
+                "'{input}' names no bucket: use s3://bucket or s3://bucket/prefix"
+            )));
+        }
+        Some(Ok(S3Url {
+            bucket: bucket.to_owned(),
+            prefix: prefix.to_owned(),
+        }))
+    }
+
+    /// The name reported to the user for one object.
+    pub fn object_name(bucket: &str, key: &str) -> String {
+        format!("s3://{bucket}/{key}")
+    }
+}
+
+/// What the S3 side of a run did, for `summary.json`.
+#[derive(Debug, Default, Serialize)]
+pub struct S3Stats {
+    /// ListObjectsV2 calls (pages), not counting retries.
+    pub list_requests: AtomicU64,
+    /// Folders listed (with a delimiter, or in full for a day or a flat prefix).
+    pub folders_listed: AtomicU64,
+    pub folders_pruned: FoldersPruned,
+    /// GetObject calls, not counting the SDK's retries.
+    pub get_requests: AtomicU64,
+    /// Objects whose body arrived whole.
+    pub objects_fetched: AtomicU64,
+    /// HTTP attempts of every call, retries included: `attempts - list_requests -
+    /// get_requests` is how many times the SDK retried.
+    pub attempts: AtomicU64,
+    /// Object bodies cut off while streaming and fetched again (the SDK retries a call only
+    /// until the response starts).
+    pub body_retries: AtomicU64,
+    pub bytes_fetched: AtomicU64,
+    pub requests_in_flight: usize,
+}
+
+/// Folders the layout walk did not open, by reason.
+#[derive(Debug, Default, Serialize)]
+pub struct FoldersPruned {
+    pub outside_time_range: AtomicU64,
+    pub other_account: AtomicU64,
+    pub other_region: AtomicU64,
+    /// `CloudTrail-Digest/`, `CloudTrail-Insight/`, `Config/`, and anything else that is
+    /// not where event log files live.
+    pub not_cloudtrail: AtomicU64,
+}
+
+pub(crate) fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Counts every HTTP attempt (first tries and retries alike).
+#[derive(Debug)]
+struct CountAttempts(Arc<S3Stats>);
+
+impl Intercept for CountAttempts {
+    fn name(&self) -> &'static str {
+        "CountAttempts"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        bump(&self.0.attempts);
+        Ok(())
+    }
+}
+
+/// One S3 client and the small tokio runtime that does its I/O. Nothing else runs on the
+/// runtime: CPU work there would stall the SDK's streams.
+pub struct S3Session {
+    pub runtime: Runtime,
+    pub client: Client,
+    pub stats: Arc<S3Stats>,
+    /// Where requests go, for error messages.
+    pub endpoint: String,
+    pub region: String,
+}
+
+impl S3Session {
+    pub fn connect(opts: &S3Options) -> Result<S3Session> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("trailsift-s3")
+            .enable_all()
+            .build()
+            .context("cannot start the S3 I/O runtime")?;
+        let stats = Arc::new(S3Stats {
+            requests_in_flight: opts.requests_in_flight,
+            ..S3Stats::default()
+        });
+        let (client, endpoint, region) = runtime.block_on(build_client(opts, stats.clone()));
+        Ok(S3Session {
+            runtime,
+            client,
+            stats,
+            endpoint,
+            region,
+        })
+    }
+}
+
+async fn build_client(opts: &S3Options, stats: Arc<S3Stats>) -> (Client, String, String) {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(profile) = &opts.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &opts.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &opts.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let shared = loader.load().await;
+    // S3 needs a region to sign with. Without one anywhere, us-east-1 answers for every
+    // bucket with a redirect that names the bucket's region, which the error message shows.
+    let region = shared
+        .region()
+        .map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
+    let endpoint = shared.endpoint_url().map(str::to_owned);
+    let retry = RetryConfig::standard()
+        .with_max_attempts(opts.max_attempts.max(1))
+        .with_max_backoff(Duration::from_secs(10));
+    // A retry partition of our own, sized for a run of millions of requests: the default
+    // quota (500 tokens) is made for interactive clients and would start failing objects
+    // after a burst of SlowDowns instead of backing off.
+    let partition = RetryPartition::custom("trailsift")
+        .token_bucket(TokenBucket::new(50_000))
+        .build();
+    let config = aws_sdk_s3::config::Builder::from(&shared)
+        .region(Region::new(region.clone()))
+        .force_path_style(opts.path_style || endpoint.is_some())
+        .retry_config(retry)
+        .retry_partition(partition)
+        .interceptor(CountAttempts(stats))
+        .build();
+    let endpoint = endpoint.unwrap_or_else(|| format!("S3 in {region}"));
+    (Client::from_conf(config), endpoint, region)
+}
+
+/// Where a folder sits in the trail layout: it says what its sub-folders are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    /// Above `AWSLogs/`: descend only into `AWSLogs/`, or fall back to a flat listing.
+    Root,
+    AwsLogs,
+    Org,
+    Account,
+    CloudTrail,
+    Region,
+    Year(i32),
+    Month(i32, u32),
+    /// A day folder, or a prefix off the layout: listed in full, without a delimiter.
+    Leaf,
+}
+
+#[derive(Debug, Clone)]
+struct Folder {
+    prefix: String,
+    level: Level,
+}
+
+/// What one folder's listing found.
+struct FolderListing {
+    folder: Folder,
+    objects: Vec<(String, u64)>,
+    children: Vec<String>,
+}
+
+/// Inclusive range of delivery days worth listing.
+#[derive(Debug, Clone, Copy)]
+struct DayRange {
+    first: Option<NaiveDate>,
+    last: Option<NaiveDate>,
+}
+
+impl DayRange {
+    fn of(filter: &ObjectFilter) -> DayRange {
+        let day = |t: i64| {
+            i32::try_from(t.div_euclid(SECONDS_PER_DAY))
+                .ok()
+                .and_then(NaiveDate::from_epoch_days)
+        };
+        DayRange {
+            // A file delivered before --start holds only earlier events.
+            first: filter.start.and_then(day),
+            // Events before --end can be delivered up to the allowance later.
+            last: filter
+                .end
+                .and_then(|e| day(e.saturating_add(filter.delivery_allowance))),
+        }
+    }
+
+    /// Whether any day of the folder `(year, month?, day?)` is in range.
+    fn touches(&self, year: i32, month: Option<u32>, day: Option<u32>) -> bool {
+        let key = (year, month, day);
+        let lo = self
+            .first
+            .map(|d| (d.year(), month.map(|_| d.month()), day.map(|_| d.day())));
+        let hi = self
+            .last
+            .map(|d| (d.year(), month.map(|_| d.month()), day.map(|_| d.day())));
+        lo.is_none_or(|lo| key >= lo) && hi.is_none_or(|hi| key <= hi)
+    }
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|c| c.is_ascii_digit())
+}
+
+fn is_org_id(s: &str) -> bool {
+    s.len() > 2 && s.starts_with("o-")
+}
+
+fn is_region_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.contains('-')
+        && s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+}
+
+fn number<T: std::str::FromStr>(s: &str, digits: usize) -> Option<T> {
+    (s.len() == digits && s.bytes().all(|c| c.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+/// The level of the folder named `name` inside a folder of level `parent`, or `None` when
+/// the name does not fit the layout there.
+fn child_level(parent: Level, name: &str) -> Option<Level> {
+    match parent {
+        Level::Root => (name == "AWSLogs").then_some(Level::AwsLogs),
+        Level::AwsLogs if is_org_id(name) => Some(Level::Org),
+        Level::AwsLogs | Level::Org => is_account_id(name).then_some(Level::Account),
+        Level::Account => (name == "CloudTrail").then_some(Level::CloudTrail),
+        Level::CloudTrail => is_region_name(name).then_some(Level::Region),
+        Level::Region => number(name, 4).map(Level::Year),
+        Level::Year(y) => number(name, 2)
+            .filter(|m| (1..=12).contains(m))
+            .map(|m| Level::Month(y, m)),
+        Level::Month(..) => number::<u32>(name, 2)
+            .filter(|d| (1..=31).contains(d))
+            .map(|_| Level::Leaf),
+        Level::Leaf => None,
+    }
+}
+
+/// Where the walk starts for the prefix the user named.
+fn starting_folder(prefix: &str) -> Folder {
+    let trimmed = prefix.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Folder {
+            prefix: String::new(),
+            level: Level::Root,
+        };
+    }
+    let parts: Vec<&str> = trimmed.split('/').collect();
+    let Some(aws_logs) = parts.iter().rposition(|p| *p == "AWSLogs") else {
+        return Folder {
+            prefix: format!("{trimmed}/"),
+            level: Level::Root,
+        };
+    };
+    let mut level = Level::AwsLogs;
+    for name in &parts[aws_logs + 1..] {
+        match child_level(level, name) {
+            Some(next) => level = next,
+            // Off the layout (a file name, part of one, a digest folder): list what starts
+            // with the prefix exactly as given.
+            None => {
+                return Folder {
+                    prefix: prefix.to_owned(),
+                    level: Level::Leaf,
+                };
+            }
+        }
+    }
+    Folder {
+        prefix: format!("{trimmed}/"),
+        level,
+    }
+}
+
+/// Lists `url` into `listing`, pruning with `filter`. Listing errors are fatal: without
+/// the listing there is nothing to read.
+pub fn list(
+    session: &S3Session,
+    url: &S3Url,
+    filter: &ObjectFilter,
+    listing: &mut Listing,
+    progress: &crate::progress::Progress,
+) -> Result<()> {
+    let found = session
+        .runtime
+        .block_on(walk(session, url, filter, progress))?;
+    for (key, size) in found {
+        let (kind, layout) = classify(&key);
+        let name = S3Url::object_name(&url.bucket, &key);
+        let location = Location::S3 {
+            bucket: url.bucket.clone(),
+            key,
+        };
+        super::admit(name, location, kind, layout, size, filter, listing);
+    }
+    Ok(())
+}
+
+/// The layout walk: folders are listed concurrently, at most `requests_in_flight` at once.
+/// Returns every object found (key, size), sorted by key.
+async fn walk(
+    session: &S3Session,
+    url: &S3Url,
+    filter: &ObjectFilter,
+    progress: &crate::progress::Progress,
+) -> Result<Vec<(String, u64)>> {
+    let days = DayRange::of(filter);
+    let limit = session.stats.requests_in_flight.max(1);
+    let mut queue = VecDeque::from([starting_folder(&url.prefix)]);
+    let mut running = JoinSet::new();
+    let mut found = Vec::new();
+    while !queue.is_empty() || !running.is_empty() {
+        while running.len() < limit
+            && let Some(folder) = queue.pop_front()
+        {
+            let client = session.client.clone();
+            let stats = session.stats.clone();
+            let bucket = url.bucket.clone();
+            running.spawn(async move { list_folder(&client, &stats, &bucket, folder).await });
+        }
+        let Some(done) = running.join_next().await else {
+            break;
+        };
+        let done = done
+            .context("a listing task failed")?
+            .map_err(|e| describe_list_error(session, &url.bucket, &e))?;
+        if done.folder.level == Level::Root
+            && !done
+                .children
+                .iter()
+                .any(|c| c == &format!("{}AWSLogs/", done.folder.prefix))
+        {
+            // No trail layout below this prefix: classify every key under it instead.
+            queue.push_back(Folder {
+                prefix: done.folder.prefix,
+                level: Level::Leaf,
+            });
+            continue;
+        }
+        for child in done.children {
+            if let Some(folder) = descend(&done.folder, child, filter, &days, &session.stats) {
+                queue.push_back(folder);
+            }
+        }
+        found.extend(done.objects);
+        progress.listed(found.len() as u64);
+    }
+    found.sort_unstable();
+    Ok(found)
+}
+
+/// The sub-folder to list next, or `None` (counted) when the layout and the filters say
+/// nothing wanted can be in it.
+fn descend(
+    parent: &Folder,
+    child: String,
+    filter: &ObjectFilter,
+    days: &DayRange,
+    stats: &S3Stats,
+) -> Option<Folder> {
+    let name = child
+        .strip_prefix(&parent.prefix)
+        .unwrap_or(&child)
+        .trim_end_matches('/');
+    let pruned = &stats.folders_pruned;
+    let Some(level) = child_level(parent.level, name) else {
+        if parent.level != Level::Root {
+            bump(&pruned.not_cloudtrail);
+        }
+        return None;
+    };
+    let wanted = |list: &[String]| list.is_empty() || list.iter().any(|x| x == name);
+    let keep = match level {
+        Level::Account if !wanted(&filter.accounts) => Err(&pruned.other_account),
+        Level::Region if !wanted(&filter.regions) => Err(&pruned.other_region),
+        Level::Year(y) if !days.touches(y, None, None) => Err(&pruned.outside_time_range),
+        Level::Month(y, m) if !days.touches(y, Some(m), None) => Err(&pruned.outside_time_range),
+        Level::Leaf => match parent.level {
+            Level::Month(y, m) => {
+                let d = number(name, 2).unwrap_or(0);
+                if days.touches(y, Some(m), Some(d)) {
+                    Ok(())
+                } else {
+                    Err(&pruned.outside_time_range)
+                }
+            }
+            _ => Ok(()),
+        },
+        _ => Ok(()),
+    };
+    match keep {
+        Ok(()) => Some(Folder {
+            prefix: child,
+            level,
+        }),
+        Err(counter) => {
+            bump(counter);
+            None
+        }
+    }
+}
+
+type ListError = SdkError<aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error>;
+
+/// Lists one folder, every page of it.
+async fn list_folder(
+    client: &Client,
+    stats: &S3Stats,
+    bucket: &str,
+    folder: Folder,
+) -> Result<FolderListing, ListError> {
+    bump(&stats.folders_listed);
+    let mut objects = Vec::new();
+    let mut children = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut req = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(&folder.prefix)
+            .set_continuation_token(token.take());
+        if folder.level != Level::Leaf {
+            req = req.delimiter("/");
+        }
+        bump(&stats.list_requests);
+        let page = req.send().await?;
+        for obj in page.contents() {
+            if let Some(key) = obj.key() {
+                let size = obj.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
+                objects.push((key.to_owned(), size));
+            }
+        }
+        children.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix().map(str::to_owned)),
+        );
+        match page.next_continuation_token() {
+            Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(FolderListing {
+        folder,
+        objects,
+        children,
+    })
+}
+
+/// What an SDK error says, without its debug dump: the service's code and message, or the
+/// chain of causes (`dispatch failure: io error: ... Connection refused`).
+pub(crate) fn error_detail<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    if let Some(service) = err.as_service_error()
+        && let Some(code) = service.code()
+    {
+        return match service.message() {
+            Some(message) => format!("{code}: {message}"),
+            None => code.to_owned(),
+        };
+    }
+    cause_chain(err)
+}
+
+/// An error and its causes, each said once.
+pub(crate) fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cause = e.source();
+    }
+    parts.join(": ")
+}
+
+/// A listing error as a message that names the bucket and says what to check.
+fn describe_list_error(session: &S3Session, bucket: &str, err: &ListError) -> anyhow::Error {
+    let detail = error_detail(err);
+    let code = err.as_service_error().and_then(|e| e.code()).unwrap_or("");
+    let bucket_region = err
+        .raw_response()
+        .and_then(|r| r.headers().get("x-amz-bucket-region"))
+        .map(str::to_owned);
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let hint = match (code, status) {
+        ("NoSuchBucket", _) | (_, Some(404)) => format!(
+            "bucket '{bucket}' does not exist at {}: check the bucket name (and --endpoint-url)",
+            session.endpoint
+        ),
+        (
+            "AccessDenied" | "AllAccessDisabled" | "InvalidAccessKeyId" | "SignatureDoesNotMatch",
+            _,
+        )
+        | (_, Some(403)) => format!(
+            "access denied listing bucket '{bucket}': check that the credentials (--profile, AWS_PROFILE, AWS_ACCESS_KEY_ID) are valid and allow s3:ListBucket and s3:GetObject on it"
+        ),
+        (
+            "PermanentRedirect"
+            | "AuthorizationHeaderMalformed"
+            | "IllegalLocationConstraintException",
+            _,
+        )
+        | (_, Some(301)) => match bucket_region {
+            Some(r) => format!(
+                "bucket '{bucket}' is in region {r}, not {}: pass --s3-region {r}",
+                session.region
+            ),
+            None => format!(
+                "bucket '{bucket}' is not in region {}: pass its region with --s3-region",
+                session.region
+            ),
+        },
+        _ if detail.contains("no credentials") || detail.contains("credentials provider") => {
+            format!(
+                "no AWS credentials to list bucket '{bucket}': set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE / --profile (run `aws sso login` for SSO profiles)"
+            )
+        }
+        _ if matches!(
+            err,
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+        ) =>
+        {
+            format!(
+                "cannot reach {} to list bucket '{bucket}': check --endpoint-url, --s3-region and the network",
+                session.endpoint
+            )
+        }
+        _ => format!("cannot list bucket '{bucket}' at {}", session.endpoint),
+    };
+    anyhow!("{hint} ({detail})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_cli_time;
+
+    #[test]
+    fn urls() {
+        let u = S3Url::parse("s3://trail/logs/AWSLogs").unwrap().unwrap();
+        assert_eq!(
+            (u.bucket.as_str(), u.prefix.as_str()),
+            ("trail", "logs/AWSLogs")
+        );
+        let u = S3Url::parse("s3://trail").unwrap().unwrap();
+        assert_eq!((u.bucket.as_str(), u.prefix.as_str()), ("trail", ""));
+        assert!(S3Url::parse("s3:///x").unwrap().is_err());
+        assert!(S3Url::parse("/data/trail").is_none());
+    }
+
+    #[test]
+    fn the_walk_starts_at_the_level_the_prefix_names() {
+        let level = |p: &str| starting_folder(p).level;
+        assert_eq!(level(""), Level::Root);
+        assert_eq!(level("logs"), Level::Root);
+        assert_eq!(level("logs/AWSLogs/"), Level::AwsLogs);
+        assert_eq!(level("AWSLogs/o-abc123def4"), Level::Org);
+        assert_eq!(level("AWSLogs/o-abc123def4/111122223333"), Level::Account);
+        assert_eq!(
+            level("AWSLogs/111122223333/CloudTrail/us-east-1"),
+            Level::Region
+        );
+        assert_eq!(
+            level("AWSLogs/111122223333/CloudTrail/us-east-1/2026/03"),
+            Level::Month(2026, 3)
+        );
+        assert_eq!(
+            level("AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01"),
+            Level::Leaf
+        );
+        // Off the layout: listed flat, with the prefix as given.
+        let f = starting_folder("AWSLogs/111122223333/CloudTrail-Digest");
+        assert_eq!(
+            (f.level, f.prefix.as_str()),
+            (Level::Leaf, "AWSLogs/111122223333/CloudTrail-Digest")
+        );
+        assert_eq!(starting_folder("logs").prefix, "logs/");
+    }
+
+    #[test]
+    fn day_range_includes_the_delivery_allowance() {
+        let filter = ObjectFilter {
+            start: parse_cli_time("2026-03-01T10:00:00Z").ok(),
+            end: parse_cli_time("2026-03-02T23:30:00Z").ok(),
+            delivery_allowance: 3600,
+            ..ObjectFilter::default()
+        };
+        let days = DayRange::of(&filter);
+        assert!(!days.touches(2026, Some(2), Some(28)));
+        assert!(days.touches(2026, Some(3), Some(1)));
+        assert!(
+            days.touches(2026, Some(3), Some(3)),
+            "files delivered after midnight"
+        );
+        assert!(!days.touches(2026, Some(3), Some(4)));
+        assert!(days.touches(2026, Some(3), None));
+        assert!(!days.touches(2026, Some(4), None));
+        assert!(!days.touches(2025, None, None));
+        let open = DayRange::of(&ObjectFilter::default());
+        assert!(open.touches(1999, Some(1), Some(1)));
+    }
+}
