@@ -1,21 +1,25 @@
 //! Cost of duplicate detection per KMS record (aggregate::dedup), alone, so that it can be
-//! compared with what reading a record costs (about 1 µs per core, BENCHMARKS.md):
+//! compared with what reading a record costs (BENCHMARKS.md):
 //!
 //! - `key only`: building the 64-bit key from the eventID, time, name and account;
 //! - `private set`: the key into a per-thread FxHashSet (no sharing: what a per-worker set
 //!   would cost, and why it cannot see another worker's copy);
 //! - `shared set`: `EpochView::admit`, the 64 mutex-guarded shards every worker writes to,
-//!   with 1 and with N threads at once (contention).
+//!   with 1 thread (new keys, then the same keys again: all duplicates) and with N threads
+//!   at once (contention).
 //!
-//! `cargo test --release --bench dedup -- --ignored --nocapture`.
-//! `TRAILSIFT_BENCH_RECORDS` sets the records per thread (default 2,000,000);
-//! `TRAILSIFT_BENCH_THREADS` the threads of the contended run (default: every core).
+//! `cargo bench --bench dedup`. Throughput is in records (elements) per thread: for the
+//! contended run, the wall time while every thread admits its own records, so that it
+//! compares with 1 thread. `TRAILSIFT_BENCH_RECORDS` sets the records per thread (default
+//! 200,000); `TRAILSIFT_BENCH_THREADS` the threads of the contended run (default: every
+//! core).
 
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rustc_hash::FxHashSet;
-use trailsift::aggregate::dedup::{Admission, Dedup, DeferredSink, record_key};
+use trailsift::aggregate::dedup::{Admission, Dedup, DeferredSink, EpochView, record_key};
 use trailsift::record::{Identity, Record};
 
 struct Discard;
@@ -58,78 +62,98 @@ fn record(id: &str) -> Record<'_> {
     }
 }
 
-fn report(what: &str, records: usize, secs: f64) {
-    println!(
-        "dedup: {what:<28} {:>7.1} ns/record ({:.1} M records/s)",
-        secs * 1e9 / records as f64,
-        records as f64 / secs / 1e6
-    );
+fn env(name: &str) -> Option<usize> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
-#[cfg_attr(test, allow(dead_code))]
-fn main() {
-    let n: usize = std::env::var("TRAILSIFT_BENCH_RECORDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000_000);
-    let threads: usize = std::env::var("TRAILSIFT_BENCH_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
+/// A view of a fresh epoch: empty sets, as when a delivery hour opens.
+fn fresh_view() -> std::sync::Arc<EpochView> {
+    Dedup::new(1).open(Some(0), &mut Vec::new(), &mut Discard)
+}
+
+fn bench(c: &mut Criterion) {
+    let n = env("TRAILSIFT_BENCH_RECORDS").unwrap_or(200_000);
+    let threads = env("TRAILSIFT_BENCH_THREADS")
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |p| p.get()));
-    let per_thread: Vec<Vec<String>> = (0..threads).map(|t| ids(t, n)).collect();
+    let per_thread: Vec<Vec<String>> = (0..threads.max(1)).map(|t| ids(t, n)).collect();
+    let first = &per_thread[0];
 
-    let started = Instant::now();
-    for id in &per_thread[0] {
-        black_box(record_key(id, &record(id)));
-    }
-    report("key only", n, started.elapsed().as_secs_f64());
-
-    let started = Instant::now();
-    let mut set = FxHashSet::default();
-    for id in &per_thread[0] {
-        black_box(set.insert(record_key(id, &record(id))));
-    }
-    report("private set", n, started.elapsed().as_secs_f64());
-    drop(set);
-
-    let mut dedup = Dedup::new(1);
-    let view = dedup.open(Some(0), &mut Vec::new(), &mut Discard);
-    let started = Instant::now();
-    for id in &per_thread[0] {
-        assert_eq!(view.admit(&record(id)), Admission::New);
-    }
-    report("shared set, 1 thread", n, started.elapsed().as_secs_f64());
-    // The same ids again: every one is now a duplicate.
-    let started = Instant::now();
-    for id in &per_thread[0] {
-        assert_eq!(view.admit(&record(id)), Admission::Duplicate);
-    }
-    report(
-        "shared set, all duplicates",
-        n,
-        started.elapsed().as_secs_f64(),
-    );
-
-    let view = dedup.open(Some(3600), &mut Vec::new(), &mut Discard);
-    let started = Instant::now();
-    std::thread::scope(|s| {
-        for ids in &per_thread {
-            let view = &view;
-            s.spawn(move || {
-                for id in ids {
+    let mut group = c.benchmark_group("dedup");
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function("key only", |b| {
+        b.iter(|| {
+            let mut x = 0u64;
+            for id in first {
+                x ^= record_key(black_box(id), &record(id));
+            }
+            x
+        })
+    });
+    group.bench_function("private set", |b| {
+        b.iter(|| {
+            let mut set = FxHashSet::default();
+            for id in first {
+                set.insert(record_key(black_box(id), &record(id)));
+            }
+            set.len()
+        })
+    });
+    // Every iteration admits into empty shards; making them is not timed.
+    group.bench_function("shared set, 1 thread", |b| {
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iters {
+                let view = fresh_view();
+                let started = Instant::now();
+                for id in first {
                     black_box(view.admit(&record(id)));
                 }
-            });
-        }
+                spent += started.elapsed();
+                assert_eq!(view.admit(&record(&first[0])), Admission::Duplicate);
+            }
+            spent
+        })
     });
-    let secs = started.elapsed().as_secs_f64();
-    // Per record and thread: the time each worker spends, comparable with 1 thread.
-    report(&format!("shared set, {threads} threads"), n, secs);
+    // The same ids again: every one is a duplicate.
+    group.bench_function("shared set, all duplicates", |b| {
+        let view = fresh_view();
+        for id in first {
+            assert_eq!(view.admit(&record(id)), Admission::New);
+        }
+        b.iter(|| {
+            let mut duplicates = 0u64;
+            for id in first {
+                duplicates += u64::from(view.admit(&record(id)) == Admission::Duplicate);
+            }
+            assert_eq!(duplicates, n as u64);
+            duplicates
+        })
+    });
+    // Every thread admits its own ids into the same shards at once; the wall time of the
+    // slowest, per record of one thread.
+    group.bench_function(format!("shared set, {threads} threads"), |b| {
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iters {
+                let view = fresh_view();
+                let started = Instant::now();
+                std::thread::scope(|s| {
+                    for ids in &per_thread {
+                        let view = &view;
+                        s.spawn(move || {
+                            for id in ids {
+                                black_box(view.admit(&record(id)));
+                            }
+                        });
+                    }
+                });
+                spent += started.elapsed();
+            }
+            spent
+        })
+    });
+    group.finish();
 }
 
-#[cfg(test)]
-#[test]
-#[ignore = "benchmark: cargo test --release --bench dedup -- --ignored --nocapture"]
-fn shared_set_cost() {
-    main()
-}
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -9,6 +9,7 @@ Runs the release binary over the fixture trail, then checks with DuckDB (PyPI) t
   README verbatim (so the README's SQL is the SQL that is tested).
 """
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import tempfile
 import duckdb
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-BINARY = ROOT / "target" / "release" / "trailsift"
+BINARY = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "trailsift"
 
 EXPECTED_TYPES = {
     "kms_calls": {"hour": "TIMESTAMP WITH TIME ZONE", "calls": "BIGINT", "principal": "VARCHAR",

@@ -683,6 +683,53 @@ fn report_html_shows_hostile_strings_as_text() {
 }
 
 #[test]
+fn report_html_shows_a_hostile_encryption_context_as_text() {
+    // The encryption context reaches the page as the bucket of `aws:s3:arn` (everything up
+    // to the first '/'); the agent and context of direct calls must not break it either.
+    let script = "<script>alert(1)</script>";
+    let img = "\"><img src=x onerror=alert(1)>";
+    let hostile_bucket = format!("{img}{script}");
+    let mut t = Trail::new();
+    let mut records = Vec::new();
+    for i in 0..3 {
+        let mut r = via_s3(
+            i,
+            &format!("2026-03-01T10:0{i}:00Z"),
+            "bi",
+            &hostile_bucket,
+            Some("k"),
+            "Decrypt",
+        );
+        r["userAgent"] = json!(format!("{script}{img}"));
+        records.push(r);
+    }
+    for i in 3..6 {
+        let mut r = kms_call(i, "2026-03-01T10:10:00Z", A, "writer", "GenerateDataKey");
+        r["userAgent"] = json!(format!("{img}{script}"));
+        r["requestParameters"]["encryptionContext"] = json!({ script: img, "tenant": script });
+        records.push(r);
+    }
+    t.file(A, "us-east-1", "2026-03-01T10:15", records);
+    let out = tempfile::tempdir().expect("tempdir");
+    analyze(&[&t.path()], out.path(), &[]);
+    let html = std::fs::read_to_string(out.path().join("report.html")).expect("report.html");
+    assert!(
+        !html.contains("<script>alert"),
+        "a script element got through"
+    );
+    assert!(!html.contains("<img src=x"), "an img element got through");
+    // The bucket, cut at the '/' of </script>, is in the Bucket Key table as text.
+    assert!(
+        html.contains(
+            "<td class=\"wrap\">&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(1)&lt;</td>"
+        ),
+        "the bucket is shown escaped"
+    );
+    assert!(html.contains("S3 Bucket Key candidates"));
+    assert!(html.contains("Data key caching candidates"));
+}
+
+#[test]
 fn the_generated_bi_burst_is_found_as_a_recurring_spike() {
     let dir = tempfile::tempdir().expect("tempdir");
     let trail = dir.path().join("trail");

@@ -61,6 +61,7 @@ td.wrap { word-break: break-all; }
 .hot { color: #b3261e; font-weight: 600; }
 figure { margin: 12px 0 20px; }
 figcaption { font-weight: 600; margin-bottom: 4px; }
+.legend { margin: 6px 0 14px; }
 .legend span { display: inline-block; margin-right: 14px; font-size: 12px; }
 .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; }
 svg text { font: 11px system-ui, sans-serif; fill: #5a6275; }
@@ -150,6 +151,34 @@ fn nice_ceiling(v: f64) -> f64 {
         }
     }
     10.0 * mag
+}
+
+/// Intervals between 0 and `top` (a [`nice_ceiling`]) so that every gridline falls on a
+/// round number (a step of 1, 2, 2.5 or 5 times a power of ten): a top of 150 in quarters
+/// would label the lines 38 and 113.
+fn grid_intervals(top: f64) -> u32 {
+    for n in [4u32, 5, 6, 3] {
+        let step = top / f64::from(n);
+        let mantissa = step / 10f64.powf(step.log10().floor());
+        if [1.0, 2.0, 2.5, 5.0, 10.0]
+            .iter()
+            .any(|m| (mantissa - m).abs() < 1e-9)
+        {
+            return n;
+        }
+    }
+    4
+}
+
+/// A gridline's label: whole numbers with thousands separators, fractions (tops below 4)
+/// with what they need.
+fn tick_label(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        thousands(v.round() as u64)
+    } else {
+        let s = format!("{v:.2}");
+        s.trim_end_matches('0').to_owned()
+    }
 }
 
 fn charts(out: &mut String, input: &ReportInput<'_>) {
@@ -269,8 +298,9 @@ fn chart(
         esc(region.unwrap_or("-"))
     );
     // Grid and y axis.
-    for i in 0..=4 {
-        let v = y_top * f64::from(i) / 4.0;
+    let intervals = grid_intervals(y_top);
+    for i in 0..=intervals {
+        let v = y_top * f64::from(i) / f64::from(intervals);
         let y = y_of(v);
         let _ = writeln!(
             out,
@@ -278,7 +308,7 @@ fn chart(
             width - right,
             left - 6.0,
             y + 4.0,
-            thousands(v.round() as u64)
+            tick_label(v)
         );
     }
     let _ = writeln!(
@@ -864,5 +894,15 @@ mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(12), "12");
         assert_eq!(tick_hours(24), 3);
+        // Every gridline on a round number, whatever the top.
+        assert_eq!(grid_intervals(150.0), 6);
+        assert_eq!(grid_intervals(120.0), 6);
+        assert_eq!(grid_intervals(100.0), 4);
+        assert_eq!(grid_intervals(250.0), 5);
+        assert_eq!(grid_intervals(120_000.0), 6);
+        assert_eq!(grid_intervals(1.0), 4);
+        assert_eq!(tick_label(0.25), "0.25");
+        assert_eq!(tick_label(0.5), "0.5");
+        assert_eq!(tick_label(25_000.0), "25,000");
     }
 }
