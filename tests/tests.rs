@@ -5,6 +5,7 @@ mod support;
 mod client_intelligence;
 mod fixtures;
 mod generated;
+mod hostile_input;
 mod kms_insights;
 mod real_records;
 mod s3_input;
