@@ -3,6 +3,7 @@
 mod support;
 
 mod client_intelligence;
+mod decoder_fuzz;
 mod fixtures;
 mod generated;
 mod hostile_input;
