@@ -28,6 +28,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+// The regions that ever took SigV2: the same fact the analysis uses, so planted and found agree.
+use crate::attribute::sigv2::SIGV2_REGIONS;
+
 // ------------------------------------------------------------------------------------------
 // Public API
 // ------------------------------------------------------------------------------------------
@@ -1553,17 +1556,6 @@ struct World {
     counts: Vec<u64>,
     spikes: Vec<u64>,
 }
-
-const SIGV2_REGIONS: [&str; 8] = [
-    "us-east-1",
-    "us-west-1",
-    "us-west-2",
-    "eu-west-1",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-northeast-1",
-    "sa-east-1",
-];
 
 fn validate(cfg: &GenConfig) -> Result<()> {
     ensure!(cfg.accounts >= 1, "--accounts must be at least 1");

@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use simd_json::{Buffers, INPUT_PADDING, tape::Tape};
 
 use crate::aggregate::caching::DataKeyCaching;
-use crate::aggregate::dedup::{self, Dedup, DedupStats, EpochView};
+use crate::aggregate::dedup::{self, Dedup, DedupStats};
 use crate::aggregate::{Accumulators, RecordFilter};
 use crate::decode::{DecodeError, Decoder};
 use crate::log_file::{self, LogFileError};
@@ -133,6 +133,13 @@ impl ObjectParser {
     }
 }
 
+/// Empty accumulators configured for this run.
+fn accumulators(cfg: &AnalyzeConfig) -> Accumulators {
+    let mut acc = Accumulators::default();
+    acc.caching = DataKeyCaching::new(cfg.cache_max_age);
+    acc
+}
+
 /// One worker's share of the run: its accumulators and reusable buffers.
 struct Worker {
     acc: Accumulators,
@@ -147,12 +154,9 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(cfg: &AnalyzeConfig, epoch: Option<Arc<EpochView>>) -> Worker {
-        let mut acc = Accumulators::default();
-        acc.caching = DataKeyCaching::new(cfg.cache_max_age);
-        acc.epoch = epoch;
+    fn new(cfg: &AnalyzeConfig) -> Worker {
         Worker {
-            acc,
+            acc: accumulators(cfg),
             raw: Vec::new(),
             parser: ObjectParser::new(cfg.max_object_bytes),
             read: 0,
@@ -319,18 +323,17 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
     // object never leaves a thread idle. The mutexes are taken once per thread and epoch,
     // never per object.
     let workers: Vec<Mutex<Worker>> = (0..pool.current_num_threads())
-        .map(|_| Mutex::new(Worker::new(cfg, None)))
+        .map(|_| Mutex::new(Worker::new(cfg)))
         .collect();
-    // Holds the key owners' copies set aside by dedup and the ones it later decides to count.
-    let mut decided = Worker::new(cfg, None);
+    // The key owners' copies set aside by dedup, and those it has decided to count.
+    let mut deferred = Vec::new();
+    let mut decided = accumulators(cfg);
     let mut next_fetch = start_fetch(epochs.first());
     for (k, epoch) in epochs.iter().enumerate() {
         let fetched = next_fetch.take();
         next_fetch = start_fetch(epochs.get(k + 1));
         let hour = dedup::epoch_of(epoch[0].layout.delivered_at);
-        let mut deferred = std::mem::take(&mut decided.acc.deferred);
-        let view = dedup.open(hour, &mut deferred, &mut decided.acc);
-        decided.acc.deferred = deferred;
+        let view = dedup.open(hour, &mut deferred, &mut decided);
         let next = AtomicUsize::new(0);
         pool.broadcast(|ctx| {
             let Some(slot) = workers.get(ctx.index()) else {
@@ -357,17 +360,18 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
         });
         for slot in &workers {
             let mut worker = slot.lock().unwrap_or_else(PoisonError::into_inner);
-            decided.acc.deferred.append(&mut worker.acc.deferred);
+            deferred.append(&mut worker.acc.deferred);
         }
-        dedup.close(&view, decided.acc.deferred.len());
+        dedup.close(&view, deferred.len());
     }
-    let mut deferred = std::mem::take(&mut decided.acc.deferred);
-    dedup.finish(&mut deferred, &mut decided.acc);
+    dedup.finish(&mut deferred, &mut decided);
     progress.finish();
     let mut merged = workers
         .into_iter()
         .map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner))
-        .fold(decided, Worker::merge);
+        .reduce(Worker::merge)
+        .unwrap_or_else(|| Worker::new(cfg));
+    merged.acc.merge(decided);
     merged.failures.sort();
     let s3 = session.map(|s| s.stats.clone());
     Ok(Analysis {
