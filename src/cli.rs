@@ -12,6 +12,7 @@ use crate::aggregate::dedup::DEFAULT_WINDOW_HOURS;
 use crate::attribute::kms::DEFAULT_PRICE_PER_10K_REQUESTS;
 use crate::decode::DEFAULT_MAX_OBJECT_BYTES;
 use crate::pipeline::AnalyzeConfig;
+use crate::resume::{DEFAULT_INTERVAL_SECONDS, StateOptions};
 use crate::source::s3::{DEFAULT_MAX_ATTEMPTS, DEFAULT_REQUESTS_IN_FLIGHT, S3Options};
 use crate::time::{SECONDS_PER_HOUR, parse_cli_time};
 
@@ -115,6 +116,15 @@ pub struct AnalyzeArgs {
     /// S3: attempts per request, retries included (exponential backoff with jitter).
     #[arg(long, default_value_t = DEFAULT_MAX_ATTEMPTS, value_name = "N", help_heading = "S3 input")]
     pub s3_max_attempts: u32,
+    /// Save checkpoints here, and resume from it: a run that is interrupted (even killed)
+    /// and started again with the same command reads only what it had not finished, and
+    /// writes the outputs an uninterrupted run would have.
+    #[arg(long, value_name = "FILE", help_heading = "Resume")]
+    pub state: Option<PathBuf>,
+    /// Seconds between checkpoints, at the end of a delivery hour (a kill loses at most this
+    /// plus one hour's objects of work).
+    #[arg(long, default_value_t = DEFAULT_INTERVAL_SECONDS, value_name = "SECONDS", help_heading = "Resume", requires = "state")]
+    pub state_interval: u64,
 }
 
 #[derive(Args, Debug)]
@@ -217,6 +227,10 @@ impl AnalyzeArgs {
                 requests_in_flight: self.s3_requests,
                 max_attempts: self.s3_max_attempts,
             },
+            state: self.state.map(|path| StateOptions {
+                path,
+                interval: std::time::Duration::from_secs(self.state_interval),
+            }),
         })
     }
 }

@@ -15,6 +15,7 @@ pub mod output;
 pub mod pipeline;
 pub mod progress;
 pub mod record;
+pub mod resume;
 pub mod source;
 #[path = "gen.rs"]
 pub mod synth;

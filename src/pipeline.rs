@@ -18,6 +18,7 @@ use crate::decode::{DecodeError, Decoder};
 use crate::log_file::{self, LogFileError};
 use crate::progress::Progress;
 use crate::record::Record;
+use crate::resume::{self, RunIdentity, StateOptions};
 use crate::source::fetch::{self, Fetched};
 use crate::source::s3::{S3Options, S3Session, S3Stats, S3Url};
 use crate::source::{self, Listing, Location, ObjectFilter, ObjectRef, SkippedObjects};
@@ -46,10 +47,12 @@ pub struct AnalyzeConfig {
     pub kms_price_per_10k: f64,
     /// How to reach S3 for `s3://` inputs.
     pub s3: S3Options,
+    /// `--state FILE`: checkpoints to resume from after an interruption.
+    pub state: Option<StateOptions>,
 }
 
 /// An object that could not be read, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Failure {
     pub key: String,
     pub reason: String,
@@ -76,6 +79,24 @@ pub struct Analysis {
     pub dedup: DedupStats,
     /// What the S3 side did, when an input was `s3://`.
     pub s3: Option<Arc<S3Stats>>,
+    /// What `--state` did, when given.
+    pub resume: Option<ResumeStats>,
+}
+
+/// What `--state` did in this run (summary.json, report).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ResumeStats {
+    pub state_file: String,
+    /// Whether the run went on from a checkpoint of an earlier one.
+    pub resumed: bool,
+    /// Objects an earlier run finished: in the totals, not read again.
+    pub objects_from_state: u64,
+    /// Objects listed in an hour the checkpoint had finished but never saw, so not read
+    /// (`objects.skipped.after_state`); a run with a new state file reads them.
+    pub late_objects: Vec<String>,
+    pub checkpoints_written: u64,
+    /// Checkpoints that could not be written (the run went on without them).
+    pub errors: Vec<String>,
 }
 
 /// Turns an object's bytes into folded records: gunzip, parse, attribute, aggregate. Holds
@@ -140,40 +161,57 @@ fn accumulators(cfg: &AnalyzeConfig) -> Accumulators {
     acc
 }
 
-/// One worker's share of the run: its accumulators and reusable buffers.
-struct Worker {
-    acc: Accumulators,
-    raw: Vec<u8>,
-    parser: ObjectParser,
-    read: u64,
-    /// `acc.records.total` when progress was last told.
-    records_reported: u64,
-    failures: Vec<Failure>,
-    bytes_compressed: u64,
-    bytes_decompressed: u64,
+/// What has been read: a worker's share, or the whole run's once merged. This is what a
+/// `--state` checkpoint saves.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+pub struct Totals {
+    pub acc: Accumulators,
+    pub read: u64,
+    pub failures: Vec<Failure>,
+    pub bytes_compressed: u64,
+    pub bytes_decompressed: u64,
 }
 
-impl Worker {
-    fn new(cfg: &AnalyzeConfig) -> Worker {
-        Worker {
+impl Totals {
+    fn new(cfg: &AnalyzeConfig) -> Totals {
+        Totals {
             acc: accumulators(cfg),
-            raw: Vec::new(),
-            parser: ObjectParser::new(cfg.max_object_bytes),
-            read: 0,
-            records_reported: 0,
-            failures: Vec::new(),
-            bytes_compressed: 0,
-            bytes_decompressed: 0,
+            ..Totals::default()
         }
     }
 
-    fn merge(mut self, other: Worker) -> Worker {
+    fn merge(&mut self, other: Totals) {
         self.acc.merge(other.acc);
         self.read += other.read;
         self.failures.extend(other.failures);
         self.bytes_compressed += other.bytes_compressed;
         self.bytes_decompressed += other.bytes_decompressed;
-        self
+    }
+}
+
+/// One worker's share of the run and its reusable buffers.
+struct Worker {
+    totals: Totals,
+    raw: Vec<u8>,
+    parser: ObjectParser,
+    /// `totals.acc.records.total` when progress was last told.
+    records_reported: u64,
+}
+
+impl Worker {
+    fn new(cfg: &AnalyzeConfig) -> Worker {
+        Worker {
+            totals: Totals::new(cfg),
+            raw: Vec::new(),
+            parser: ObjectParser::new(cfg.max_object_bytes),
+            records_reported: 0,
+        }
+    }
+
+    /// Hands over what the worker has read, leaving it empty (for a checkpoint).
+    fn take_totals(&mut self, cfg: &AnalyzeConfig) -> Totals {
+        self.records_reported = 0;
+        std::mem::replace(&mut self.totals, Totals::new(cfg))
     }
 
     fn read_object(&mut self, obj: &ObjectRef, cfg: &AnalyzeConfig, progress: &Progress) {
@@ -206,8 +244,8 @@ impl Worker {
         progress: &Progress,
     ) {
         match outcome {
-            Ok(()) => self.read += 1,
-            Err(reason) => self.failures.push(Failure {
+            Ok(()) => self.totals.read += 1,
+            Err(reason) => self.totals.failures.push(Failure {
                 key: obj.key.clone(),
                 reason,
             }),
@@ -217,7 +255,7 @@ impl Worker {
 
     /// Records folded since the last call (for progress).
     fn records_since_last_object(&mut self) -> u64 {
-        let now = self.acc.records.total;
+        let now = self.totals.acc.records.total;
         let new = now - self.records_reported;
         self.records_reported = now;
         new
@@ -230,14 +268,14 @@ impl Worker {
         raw: &[u8],
         cfg: &AnalyzeConfig,
     ) -> Result<(), String> {
-        self.bytes_compressed += raw.len() as u64;
+        self.totals.bytes_compressed += raw.len() as u64;
         let len = self
             .parser
             .decode(raw, obj.key.ends_with(".gz"))
             .map_err(|e| e.to_string())?;
-        self.bytes_decompressed += len as u64;
+        self.totals.bytes_decompressed += len as u64;
         self.parser
-            .fold(len, &mut self.acc, &cfg.filter)
+            .fold(len, &mut self.totals.acc, &cfg.filter)
             .map_err(|e| e.to_string())
     }
 }
@@ -283,21 +321,54 @@ pub fn list_inputs(
 ///
 /// Objects are read one delivery hour at a time, oldest first, each hour's objects in
 /// parallel: that is what lets deduplication (aggregate::dedup) keep only a window of
-/// recent event ids and still give the same answer whatever the number of threads.
+/// recent event ids and still give the same answer whatever the number of threads, and what
+/// gives `--state` its checkpoints (resume).
 pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
     let started = Instant::now();
     let progress = Progress::new(cfg.progress);
+    let run = RunIdentity::of(cfg);
+    let checkpoint = match &cfg.state {
+        Some(state) => resume::load(&state.path, &run)?,
+        None => None,
+    };
     let (mut listing, session) = list_inputs(cfg, &progress)?;
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = cfg.threads {
         pool = pool.num_threads(n);
     }
     let pool = pool.build().context("cannot start worker threads")?;
-    progress.start_reading(listing.objects.len() as u64);
     // Stable: within an epoch, objects keep their listing (key) order.
     listing
         .objects
         .sort_by_key(|o| dedup::epoch_of(o.layout.delivered_at));
+
+    // Where the run starts: from nothing, or from the checkpoint of an interrupted run.
+    let mut carried = Totals::new(cfg);
+    let mut deferred = Vec::new();
+    let mut dedup = Dedup::new(cfg.dedup_window_hours);
+    let mut resume_stats = cfg.state.as_ref().map(|s| ResumeStats {
+        state_file: s.path.display().to_string(),
+        ..ResumeStats::default()
+    });
+    let mut saver = None;
+    if let (Some(state), Some(stats)) = (&cfg.state, &mut resume_stats) {
+        let mut finished = Vec::new();
+        if let Some(c) = checkpoint {
+            let plan = resume::plan(&c, &listing.objects)?;
+            listing.objects.retain(|o| !c.covers(o));
+            listing.skipped.after_state = plan.late.len() as u64;
+            *stats = ResumeStats {
+                resumed: true,
+                objects_from_state: plan.from_state,
+                late_objects: plan.late,
+                ..std::mem::take(stats)
+            };
+            (finished, carried, deferred, dedup) = (c.finished, c.totals, c.deferred, c.dedup);
+        }
+        saver = Some(resume::Saver::new(state.clone(), run, finished));
+    }
+
+    progress.start_reading(listing.objects.len() as u64);
     let epochs: Vec<&[ObjectRef]> = listing
         .objects
         .chunk_by(|a, b| {
@@ -316,7 +387,6 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
             .collect();
         (!remote.is_empty()).then(|| fetch::start(session, remote, queued, cfg.max_object_bytes))
     };
-    let mut dedup = Dedup::new(cfg.dedup_window_hours);
     // Exactly one worker per thread, for the whole run, each taking the next object of the
     // epoch from a shared counter (local files) or channel (S3 bodies): memory is (threads x
     // buffers of the largest object) + aggregates, whatever the count of objects, and a slow
@@ -325,8 +395,7 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
     let workers: Vec<Mutex<Worker>> = (0..pool.current_num_threads())
         .map(|_| Mutex::new(Worker::new(cfg)))
         .collect();
-    // The key owners' copies set aside by dedup, and those it has decided to count.
-    let mut deferred = Vec::new();
+    // The key owners' copies decided by dedup (those set aside wait in `deferred`).
     let mut decided = accumulators(cfg);
     let mut next_fetch = start_fetch(epochs.first());
     for (k, epoch) in epochs.iter().enumerate() {
@@ -340,7 +409,7 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
                 return;
             };
             let mut worker = slot.lock().unwrap_or_else(PoisonError::into_inner);
-            worker.acc.epoch = Some(Arc::clone(&view));
+            worker.totals.acc.epoch = Some(Arc::clone(&view));
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(obj) = epoch.get(i) else {
@@ -356,37 +425,63 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
                     worker.read_fetched(f, cfg, &progress);
                 }
             }
-            worker.acc.epoch = None;
+            worker.totals.acc.epoch = None;
         });
         for slot in &workers {
             let mut worker = slot.lock().unwrap_or_else(PoisonError::into_inner);
-            deferred.append(&mut worker.acc.deferred);
+            deferred.append(&mut worker.totals.acc.deferred);
         }
         dedup.close(&view, deferred.len());
+        if let Some(saver) = &mut saver {
+            saver.epoch_done(epoch);
+            if saver.due(k + 1 == epochs.len()) {
+                // Every worker is idle: fold what they hold into the carried totals, which
+                // are then the whole run so far.
+                for slot in &workers {
+                    let mut worker = slot.lock().unwrap_or_else(PoisonError::into_inner);
+                    carried.merge(worker.take_totals(cfg));
+                }
+                carried
+                    .acc
+                    .merge(std::mem::replace(&mut decided, accumulators(cfg)));
+                if let Err(e) = saver.save(hour, &carried, &deferred, &dedup)
+                    && let Some(stats) = &mut resume_stats
+                {
+                    progress.warn(&format!("{e:#}"));
+                    stats.errors.push(format!("{e:#}"));
+                }
+            }
+        }
     }
     dedup.finish(&mut deferred, &mut decided);
     progress.finish();
-    let mut merged = workers
-        .into_iter()
-        .map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner))
-        .reduce(Worker::merge)
-        .unwrap_or_else(|| Worker::new(cfg));
-    merged.acc.merge(decided);
-    merged.failures.sort();
+    for slot in workers {
+        carried.merge(
+            slot.into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .totals,
+        );
+    }
+    carried.acc.merge(decided);
+    carried.failures.sort();
+    if let (Some(stats), Some(saver)) = (&mut resume_stats, &saver) {
+        stats.checkpoints_written = saver.written;
+    }
     let s3 = session.map(|s| s.stats.clone());
     Ok(Analysis {
         objects: ObjectCounts {
             listed: listing.listed,
-            read: merged.read,
+            read: carried.read,
             skipped: listing.skipped,
-            failed: merged.failures.len() as u64,
+            failed: carried.failures.len() as u64,
         },
-        acc: merged.acc,
-        failures: merged.failures,
-        bytes_compressed: merged.bytes_compressed,
-        bytes_decompressed: merged.bytes_decompressed,
+        acc: carried.acc,
+        failures: carried.failures,
+        bytes_compressed: carried.bytes_compressed,
+        bytes_decompressed: carried.bytes_decompressed,
         wall_seconds: started.elapsed().as_secs_f64(),
         dedup: dedup.stats(),
         s3,
+        resume: resume_stats,
     })
 }

@@ -105,6 +105,12 @@ impl Progress {
         self.bar.inc(1);
     }
 
+    /// A problem worth saying at once; it is also in summary.json and the report.
+    pub fn warn(&self, message: &str) {
+        self.bar
+            .suspend(|| eprintln!("trailsift: warning: {message}"));
+    }
+
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }

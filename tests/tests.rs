@@ -9,4 +9,5 @@ mod generated;
 mod hostile_input;
 mod kms_insights;
 mod real_records;
+mod resume;
 mod s3_input;

@@ -23,7 +23,7 @@ use super::intern::Sym;
 pub const DEFAULT_MAX_AGE_SECONDS: i64 = 300;
 
 /// One group of interchangeable data key requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CachingKey {
     pub account_id: Sym,
     pub region: Sym,
@@ -46,7 +46,7 @@ impl CachingKey {
 }
 
 /// Calls of one group, per cache window.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct CachingGroup {
     pub calls: u64,
     pub first_seen: i64,
@@ -83,7 +83,7 @@ impl CachingGroup {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DataKeyCaching {
     pub max_age: i64,
     pub groups: FxHashMap<CachingKey, CachingGroup>,

@@ -165,6 +165,7 @@ impl ShardedSet {
 }
 
 /// A finished epoch's keys, read without locks.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct FrozenSet {
     shards: Vec<FxHashSet<u64>>,
 }
@@ -241,7 +242,7 @@ impl EpochView {
 
 /// A key owner's copy of a cross-account call, owned so it can outlive its object's buffer:
 /// its strings in one buffer, each field a range of it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DeferredRecord {
     epoch_hour: Option<i64>,
     shared: u64,
@@ -398,7 +399,7 @@ impl DeferredRecord {
 }
 
 /// What deduplication did in a run (summary.json, report).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DedupStats {
     pub window_hours: i64,
     pub epochs: u64,
@@ -410,6 +411,7 @@ pub struct DedupStats {
 
 /// The run-level side: opens and closes epochs, drops what left the window, and decides the
 /// key owners' copies set aside.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Dedup {
     window_hours: i64,
     frozen_events: VecDeque<(Option<i64>, Arc<FrozenSet>)>,

@@ -47,6 +47,11 @@ impl Interner {
             .flatten()
     }
 
+    /// The strings, in symbol order from 1 (the `--state` file keeps only these).
+    fn texts(&self) -> &[Box<str>] {
+        &self.strings[1..]
+    }
+
     /// Re-interns every string of `other` here: `table[their_sym] == our_sym`.
     pub fn absorb(&mut self, other: &Interner) -> Vec<Sym> {
         let mut table = Vec::with_capacity(other.strings.len());
@@ -55,6 +60,27 @@ impl Interner {
             table.push(self.intern(s));
         }
         table
+    }
+}
+
+// Saved as the list of strings: symbols are their positions, so reading them back in order
+// gives every key its strings again.
+impl serde::Serialize for Interner {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.texts())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Interner {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let texts = Vec::<String>::deserialize(deserializer)?;
+        let mut interner = Interner::default();
+        for (i, text) in texts.iter().enumerate() {
+            if interner.intern(text) as usize != i + 1 {
+                return Err(serde::de::Error::custom("a string is saved twice"));
+            }
+        }
+        Ok(interner)
     }
 }
 

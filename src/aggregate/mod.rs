@@ -23,7 +23,7 @@ use intern::{Interner, NULL, Sym};
 use rates::SecondCounts;
 
 /// Calls (or requests) of one group, and when they happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     pub count: u64,
     pub first_seen: i64,
@@ -62,7 +62,7 @@ fn tally<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Tally>, key: K, t: i64)
 macro_rules! interned_key {
     ($(#[$doc:meta])* $name:ident { $($field:ident),* $(; $($plain:ident : $ty:ty),*)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub struct $name {
             pub hour: i64,
             $(pub $field: Sym,)*
@@ -140,7 +140,7 @@ impl RecordFilter {
 
 /// How many records went where. Reconciles:
 /// `total == attributed + skipped_* + malformed`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RecordCounts {
     pub total: u64,
     pub attributed: u64,
@@ -236,8 +236,9 @@ impl ClientSyms {
     };
 }
 
-/// Everything one worker (or a whole run, after merging) has learned.
-#[derive(Debug, Default)]
+/// Everything one worker (or a whole run, after merging) has learned. Serialized whole into
+/// the `--state` file, less the per-epoch view and the caches.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Accumulators {
     pub strings: Interner,
     pub records: RecordCounts,
@@ -250,8 +251,11 @@ pub struct Accumulators {
     /// Key owners' copies of cross-account calls, decided later (aggregate::dedup).
     pub deferred: Vec<DeferredRecord>,
     /// The current delivery epoch's duplicate detection; none: every record counts.
+    #[serde(skip)]
     pub epoch: Option<Arc<EpochView>>,
+    #[serde(skip)]
     clients: FxHashMap<Sym, ClientSyms>,
+    #[serde(skip)]
     principal_buf: String,
 }
 

@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use crate::time::SECONDS_PER_HOUR;
 
 /// Calls per second of one hour, for one scope (account and region, or one principal).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SecondCounts {
     /// Second within the hour (0..3600) -> calls in that second.
     pub per_second: FxHashMap<u16, u32>,

@@ -29,7 +29,9 @@ pub fn is_data_key_generation(event_name: &str) -> bool {
 }
 
 /// Why a KMS call was made, as far as the record tells: the `caller_kind` column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum CallerKind {
     /// The principal called KMS itself (no service in `invokedBy`/`sourceIPAddress`).
     Direct,

@@ -3,7 +3,9 @@
 use crate::record::{Identity, Record, S3EventData};
 
 /// How we know a request was signed with SigV2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Evidence {
     /// `additionalEventData.SignatureVersion` says SigV2.
     Observed,

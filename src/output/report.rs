@@ -54,6 +54,14 @@ pub fn render(input: &ReportInput<'_>) -> String {
         r.malformed_total(),
         wall_seconds
     );
+    if let Some(resume) = a.resume.as_ref().filter(|r| r.resumed) {
+        let _ = writeln!(
+            out,
+            "Resumed from {}: {} objects finished by the interrupted run were not read again",
+            terminal_safe(&resume.state_file),
+            resume.objects_from_state
+        );
+    }
     if r.duplicates() > 0 {
         let _ = writeln!(
             out,

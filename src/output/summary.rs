@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::kms_insights::KmsInsights;
-use crate::pipeline::{Analysis, AnalyzeConfig, Failure};
+use crate::pipeline::{Analysis, AnalyzeConfig, Failure, ResumeStats};
 use crate::record::Malformed;
 use crate::source::SkippedObjects;
 use crate::source::s3::S3Stats;
@@ -33,6 +33,10 @@ pub struct Summary<'a> {
     /// Present when an input was `s3://`: requests made, folders pruned, bytes fetched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3: Option<&'a S3Stats>,
+    /// Present with `--state`: whether the run went on from a checkpoint, and how much of
+    /// the totals came from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resume: Option<&'a ResumeStats>,
 }
 
 #[derive(Serialize)]
@@ -216,6 +220,7 @@ pub fn build<'a>(
             0
         },
         s3: a.s3.as_deref(),
+        resume: a.resume.as_ref(),
     }
 }
 
@@ -267,6 +272,17 @@ pub fn warnings(a: &Analysis, cfg: &AnalyzeConfig) -> Vec<String> {
             "{} objects failed and were not read: see failures",
             a.objects.failed
         ));
+    }
+    if let Some(resume) = &a.resume {
+        if !resume.late_objects.is_empty() {
+            w.push(format!(
+                "{} objects were delivered into hours the --state checkpoint had already finished and were not read: see resume.late_objects (a run with a new state file reads them)",
+                resume.late_objects.len()
+            ));
+        }
+        for e in &resume.errors {
+            w.push(format!("a checkpoint was not saved: {e}"));
+        }
     }
     coverage_warnings(&mut w, cfg, a);
     if r.malformed_total() > 0 {

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use walkdir::WalkDir;
 
 use super::layout::{ObjectKind, classify, has_trail_extension};
-use super::{Listing, Location, ObjectFilter, admit};
+use super::{Listed, Listing, Location, ObjectFilter, admit};
 
 /// Adds what `input` holds to `listing`.
 ///
@@ -27,15 +27,13 @@ pub fn list(input: &Path, filter: &ObjectFilter, listing: &mut Listing) -> Resul
                 input.display()
             );
         }
-        admit(
-            key,
-            Location::File(input.to_path_buf()),
-            kind,
-            layout,
-            meta.len(),
-            filter,
-            listing,
-        );
+        let listed = Listed {
+            name: key,
+            location: Location::File(input.to_path_buf()),
+            size: meta.len(),
+            etag: file_etag(&meta),
+        };
+        admit(listed, kind, layout, filter, listing);
         return Ok(());
     }
     for entry in WalkDir::new(input).sort_by_file_name() {
@@ -46,16 +44,25 @@ pub fn list(input: &Path, filter: &ObjectFilter, listing: &mut Listing) -> Resul
         let path = entry.path();
         let key = path.to_string_lossy().into_owned();
         let (kind, layout) = classify(&key);
-        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-        admit(
-            key,
-            Location::File(path.to_path_buf()),
-            kind,
-            layout,
-            size,
-            filter,
-            listing,
-        );
+        let meta = entry.metadata().ok();
+        let listed = Listed {
+            name: key,
+            location: Location::File(path.to_path_buf()),
+            size: meta.as_ref().map_or(0, std::fs::Metadata::len),
+            etag: meta.as_ref().map(file_etag).unwrap_or_default(),
+        };
+        admit(listed, kind, layout, filter, listing);
     }
     Ok(())
+}
+
+/// A local file's stand-in for an ETag: size and modification time, which change when the
+/// file is rewritten (a trail copied again with `aws s3 sync` keeps both when unchanged).
+fn file_etag(meta: &std::fs::Metadata) -> String {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    format!("{}-{modified}", meta.len())
 }

@@ -26,6 +26,9 @@ pub struct ObjectRef {
     pub location: Location,
     pub layout: KeyLayout,
     pub size: u64,
+    /// What tells a changed object from the one a `--state` file saw: S3's ETag, or a
+    /// local file's size and modification time.
+    pub etag: String,
 }
 
 /// Objects listed but not read, by reason.
@@ -37,6 +40,9 @@ pub struct SkippedObjects {
     pub outside_time_range: u64,
     pub other_account: u64,
     pub other_region: u64,
+    /// Listed in a delivery hour that the `--state` checkpoint had already finished, but
+    /// never seen by it (delivered after the interrupted run listed): see resume.
+    pub after_state: u64,
 }
 
 impl SkippedObjects {
@@ -47,6 +53,7 @@ impl SkippedObjects {
             + self.outside_time_range
             + self.other_account
             + self.other_region
+            + self.after_state
     }
 
     fn count_kind(&mut self, kind: ObjectKind) {
@@ -67,13 +74,19 @@ pub struct Listing {
     pub skipped: SkippedObjects,
 }
 
+/// A listed object, before it is classified.
+pub(crate) struct Listed {
+    pub name: String,
+    pub location: Location,
+    pub size: u64,
+    pub etag: String,
+}
+
 /// Counts a listed object and keeps it when it is a log file the filters can want.
 pub(crate) fn admit(
-    name: String,
-    location: Location,
+    listed: Listed,
     kind: ObjectKind,
     layout: KeyLayout,
-    size: u64,
     filter: &ObjectFilter,
     listing: &mut Listing,
 ) {
@@ -84,10 +97,11 @@ pub(crate) fn admit(
     }
     if filter.admit(&layout, &mut listing.skipped) {
         listing.objects.push(ObjectRef {
-            key: name,
-            location,
+            key: listed.name,
+            location: listed.location,
             layout,
-            size,
+            size: listed.size,
+            etag: listed.etag,
         });
     }
 }

@@ -235,10 +235,17 @@ struct Folder {
     level: Level,
 }
 
+/// An object as listed.
+struct Found {
+    key: String,
+    size: u64,
+    etag: String,
+}
+
 /// What one folder's listing found.
 struct FolderListing {
     folder: Folder,
-    objects: Vec<(String, u64)>,
+    objects: Vec<Found>,
     children: Vec<String>,
 }
 
@@ -368,26 +375,30 @@ pub fn list(
     let found = session
         .runtime
         .block_on(walk(session, url, filter, progress))?;
-    for (key, size) in found {
+    for Found { key, size, etag } in found {
         let (kind, layout) = classify(&key);
-        let name = S3Url::object_name(&url.bucket, &key);
-        let location = Location::S3 {
-            bucket: url.bucket.clone(),
-            key,
+        let listed = super::Listed {
+            name: S3Url::object_name(&url.bucket, &key),
+            location: Location::S3 {
+                bucket: url.bucket.clone(),
+                key,
+            },
+            size,
+            etag,
         };
-        super::admit(name, location, kind, layout, size, filter, listing);
+        super::admit(listed, kind, layout, filter, listing);
     }
     Ok(())
 }
 
 /// The layout walk: folders are listed concurrently, at most `requests_in_flight` at once.
-/// Returns every object found (key, size), sorted by key.
+/// Returns every object found, sorted by key.
 async fn walk(
     session: &S3Session,
     url: &S3Url,
     filter: &ObjectFilter,
     progress: &crate::progress::Progress,
-) -> Result<Vec<(String, u64)>> {
+) -> Result<Vec<Found>> {
     let days = DayRange::of(filter);
     let limit = session.stats.requests_in_flight.max(1);
     let mut queue = VecDeque::from([starting_folder(&url.prefix)]);
@@ -429,7 +440,7 @@ async fn walk(
         found.extend(done.objects);
         progress.listed(found.len() as u64);
     }
-    found.sort_unstable();
+    found.sort_unstable_by(|a, b| a.key.cmp(&b.key));
     Ok(found)
 }
 
@@ -510,8 +521,11 @@ async fn list_folder(
         let page = req.send().await?;
         for obj in page.contents() {
             if let Some(key) = obj.key() {
-                let size = obj.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
-                objects.push((key.to_owned(), size));
+                objects.push(Found {
+                    key: key.to_owned(),
+                    size: obj.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                    etag: obj.e_tag().unwrap_or_default().to_owned(),
+                });
             }
         }
         children.extend(

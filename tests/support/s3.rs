@@ -160,9 +160,9 @@ pub fn put(bucket: &str, key: &str, body: Vec<u8>) {
 }
 
 /// `trailsift analyze URL --out OUT --no-progress --endpoint-url ENDPOINT EXTRA` with the
-/// test credentials; returns the finished process.
-pub fn run_analyze(url: &str, endpoint: &str, out: &Path, extra: &[&str]) -> std::process::Output {
-    let mut cmd = assert_cmd::Command::cargo_bin("trailsift").expect("binary built");
+/// test credentials, ready to run or spawn.
+pub fn analyze_command(url: &str, endpoint: &str, out: &Path, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailsift"));
     for var in CLEARED_ENV {
         cmd.env_remove(var);
     }
@@ -173,7 +173,14 @@ pub fn run_analyze(url: &str, endpoint: &str, out: &Path, extra: &[&str]) -> std
         .arg(out)
         .args(["--no-progress", "--endpoint-url", endpoint])
         .args(extra);
-    cmd.output().expect("trailsift runs")
+    cmd
+}
+
+/// [`analyze_command`], run to its end.
+pub fn run_analyze(url: &str, endpoint: &str, out: &Path, extra: &[&str]) -> std::process::Output {
+    analyze_command(url, endpoint, out, extra)
+        .output()
+        .expect("trailsift runs")
 }
 
 /// Like [`run_analyze`], and asserts success.

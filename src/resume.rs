@@ -1,0 +1,286 @@
+//! Resuming an interrupted run: the `--state` file.
+//!
+//! Between two delivery hours (the epochs of aggregate::dedup) every worker is idle, and what
+//! the run has learned is exactly: which objects it finished (key and ETag), the totals
+//! folded from them, the key owners' copies still set aside and dedup's window of recent
+//! event ids. That is a checkpoint. It is written to `FILE.tmp`, synced and renamed over
+//! `FILE`, so a SIGKILL at any moment leaves the previous checkpoint or the new one, never
+//! half of one.
+//!
+//! Started again with the same command, a run lists the inputs again, checks that every
+//! finished object is still there with the same ETag, skips the finished hours and goes on
+//! from the saved totals: no object is read twice into the totals, and the outputs are those
+//! of a run that was never interrupted. The work of the hour that was being read when the run
+//! died is lost and done again; that is what bounds the cost of a kill.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::dedup::{Dedup, DeferredRecord, epoch_of};
+use crate::pipeline::{AnalyzeConfig, Totals};
+use crate::source::ObjectRef;
+use crate::time::format_rfc3339;
+
+/// First bytes of a state file: what it is, then the layout version of what follows.
+const MAGIC: &[u8] = b"trailsift state\n";
+const FORMAT: u32 = 1;
+
+/// Default seconds between checkpoints (`--state-interval`).
+pub const DEFAULT_INTERVAL_SECONDS: u64 = 60;
+
+/// `--state FILE` and how often to write it.
+#[derive(Debug, Clone)]
+pub struct StateOptions {
+    pub path: PathBuf,
+    /// At least this long between checkpoints; the last hour of a run is always saved.
+    pub interval: Duration,
+}
+
+/// What the saved totals depend on: a state file written by another command (other inputs,
+/// filters or windows) would give wrong answers, so it is refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunIdentity {
+    pub trailsift_version: String,
+    pub inputs: Vec<String>,
+    /// RFC 3339, as the user would compare them.
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    pub delivery_allowance: i64,
+    pub max_object_bytes: u64,
+    pub dedup_window_hours: i64,
+    pub cache_max_age: i64,
+}
+
+impl RunIdentity {
+    pub fn of(cfg: &AnalyzeConfig) -> RunIdentity {
+        RunIdentity {
+            trailsift_version: env!("CARGO_PKG_VERSION").to_owned(),
+            inputs: cfg.inputs.clone(),
+            start: cfg.filter.start.map(format_rfc3339),
+            end: cfg.filter.end.map(format_rfc3339),
+            accounts: cfg.filter.accounts.clone(),
+            regions: cfg.filter.regions.clone(),
+            delivery_allowance: cfg.delivery_allowance,
+            max_object_bytes: cfg.max_object_bytes,
+            dedup_window_hours: cfg.dedup_window_hours,
+            cache_max_age: cfg.cache_max_age,
+        }
+    }
+
+    /// The settings that differ from `now`, named as the user would look for them.
+    fn differences(&self, now: &RunIdentity) -> Vec<String> {
+        let (Ok(serde_json::Value::Object(saved)), Ok(serde_json::Value::Object(now))) =
+            (serde_json::to_value(self), serde_json::to_value(now))
+        else {
+            return vec!["(unreadable settings)".to_owned()];
+        };
+        saved
+            .iter()
+            .filter(|(k, v)| now.get(*k) != Some(*v))
+            .map(|(k, v)| {
+                let current = now.get(k).map(ToString::to_string).unwrap_or_default();
+                format!("{k}: {v} in the state file, {current} now")
+            })
+            .collect()
+    }
+}
+
+/// An object whose records are in the saved totals (or whose failure is).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinishedObject {
+    pub key: String,
+    pub etag: String,
+}
+
+/// A checkpoint as written; [`Checkpoint`] is the same fields, owned, as read back.
+#[derive(Serialize)]
+struct CheckpointRef<'a> {
+    run: &'a RunIdentity,
+    last_epoch: Option<i64>,
+    finished: &'a [FinishedObject],
+    totals: &'a Totals,
+    deferred: &'a [DeferredRecord],
+    dedup: &'a Dedup,
+}
+
+/// A saved checkpoint.
+#[derive(Deserialize)]
+pub struct Checkpoint {
+    run: RunIdentity,
+    /// The last delivery hour read whole (`None`: the hour of files without a delivery
+    /// time, which comes first); every earlier one is done too.
+    pub last_epoch: Option<i64>,
+    pub finished: Vec<FinishedObject>,
+    pub totals: Totals,
+    pub deferred: Vec<DeferredRecord>,
+    pub dedup: Dedup,
+}
+
+impl Checkpoint {
+    /// True when `obj` belongs to an hour the checkpoint finished.
+    pub fn covers(&self, obj: &ObjectRef) -> bool {
+        epoch_of(obj.layout.delivered_at) <= self.last_epoch
+    }
+}
+
+/// Reads the state file, if there is one. A file from another command or another version,
+/// or one that cannot be read, is an error: the user decides whether to delete it.
+pub fn load(path: &Path, run: &RunIdentity) -> Result<Option<Checkpoint>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let fix = "delete it to start over";
+    let Some(body) = bytes.strip_prefix(MAGIC) else {
+        bail!("{} is not a trailsift state file; {fix}", path.display());
+    };
+    let (format, body) = body.split_first_chunk::<4>().unwrap_or((&[0; 4], &[]));
+    if u32::from_le_bytes(*format) != FORMAT {
+        bail!(
+            "{} was written by another trailsift version; {fix}",
+            path.display()
+        );
+    }
+    let checkpoint: Checkpoint = postcard::from_bytes(body)
+        .map_err(|e| anyhow::anyhow!("{} is damaged ({e}); {fix}", path.display()))?;
+    if checkpoint.run != *run {
+        bail!(
+            "{} was written by a different command ({}); run the same command to resume, or {fix}",
+            path.display(),
+            checkpoint.run.differences(run).join("; ")
+        );
+    }
+    Ok(Some(checkpoint))
+}
+
+/// What resuming found when the listing was held against the checkpoint.
+#[derive(Debug, Default)]
+pub struct ResumePlan {
+    /// Finished objects found again, unchanged: not read again.
+    pub from_state: u64,
+    /// Objects listed now in a finished hour that the checkpoint never saw (delivered after
+    /// the interrupted run listed): counted as skipped and named, never read out of order.
+    pub late: Vec<String>,
+}
+
+/// Holds the listing against the checkpoint. An object the checkpoint counted that is gone
+/// or changed is an error: its records are in the totals and cannot be taken out.
+pub fn plan(checkpoint: &Checkpoint, listed: &[ObjectRef]) -> Result<ResumePlan> {
+    let mut finished: HashMap<&str, &str> = checkpoint
+        .finished
+        .iter()
+        .map(|f| (f.key.as_str(), f.etag.as_str()))
+        .collect();
+    let mut plan = ResumePlan::default();
+    for obj in listed.iter().filter(|o| checkpoint.covers(o)) {
+        match finished.remove(obj.key.as_str()) {
+            Some(etag) if etag == obj.etag => plan.from_state += 1,
+            Some(etag) => bail!(
+                "{} changed since the state file counted it (ETag {etag}, now {}); its records \
+                 cannot be taken back out: delete the state file to start over",
+                obj.key,
+                obj.etag
+            ),
+            None => plan.late.push(obj.key.clone()),
+        }
+    }
+    if let Some(gone) = finished.keys().min() {
+        bail!(
+            "{} objects counted by the state file are no longer listed (first: {gone}); \
+             delete the state file to start over",
+            finished.len()
+        );
+    }
+    Ok(plan)
+}
+
+/// Writes checkpoints as the run goes.
+pub struct Saver {
+    options: StateOptions,
+    run: RunIdentity,
+    finished: Vec<FinishedObject>,
+    last_saved: Instant,
+    /// Checkpoints written by this process.
+    pub written: u64,
+}
+
+impl Saver {
+    pub fn new(options: StateOptions, run: RunIdentity, finished: Vec<FinishedObject>) -> Saver {
+        Saver {
+            options,
+            run,
+            finished,
+            last_saved: Instant::now(),
+            written: 0,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.options.path
+    }
+
+    /// Marks an hour's objects finished.
+    pub fn epoch_done(&mut self, epoch: &[ObjectRef]) {
+        self.finished.extend(epoch.iter().map(|o| FinishedObject {
+            key: o.key.clone(),
+            etag: o.etag.clone(),
+        }));
+    }
+
+    /// Whether a checkpoint is due now (the last hour of a run always is).
+    pub fn due(&self, last_epoch_of_run: bool) -> bool {
+        last_epoch_of_run || self.last_saved.elapsed() >= self.options.interval
+    }
+
+    /// Writes a checkpoint: everything up to and including the hour `last_epoch`.
+    pub fn save(
+        &mut self,
+        last_epoch: Option<i64>,
+        totals: &Totals,
+        deferred: &[DeferredRecord],
+        dedup: &Dedup,
+    ) -> Result<()> {
+        let checkpoint = CheckpointRef {
+            run: &self.run,
+            last_epoch,
+            finished: &self.finished,
+            totals,
+            deferred,
+            dedup,
+        };
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&FORMAT.to_le_bytes());
+        let bytes = postcard::to_extend(&checkpoint, bytes).context("cannot encode the state")?;
+        write_atomically(&self.options.path, &bytes)?;
+        self.last_saved = Instant::now();
+        self.written += 1;
+        Ok(())
+    }
+}
+
+/// Replaces `path` with `bytes` whole or not at all: written beside it, synced, renamed.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        // The rename itself is durable once the directory is synced.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    };
+    write().with_context(|| format!("cannot write the state file {}", path.display()))
+}
