@@ -244,3 +244,76 @@ fn strict_fails_the_run_after_writing_the_outputs() {
     assert_eq!(s["objects"]["failed"], 10, "{s}");
     assert!(out.path().join("kms_calls.parquet").exists());
 }
+
+#[test]
+fn trail_strings_cannot_drive_the_terminal() {
+    // A forged agent, principal and bucket carrying escape sequences (clear screen, set the
+    // window title, ring the bell), and an object whose very name carries one.
+    let trail = tempfile::tempdir().expect("tempdir");
+    let esc = "\u{1b}[2J\u{1b}]0;owned\u{7}";
+    let sigv2_get = json!({
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "accountId": ACCOUNT,
+            "arn": format!("arn:aws:iam::{ACCOUNT}:user/mallory{esc}")},
+        "eventTime": "2026-03-01T10:00:05Z",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.9",
+        "userAgent": format!("[aws-cli/1.10.0{esc}]"),
+        "requestParameters": {"bucketName": format!("bucket{esc}"), "key": "k"},
+        "additionalEventData": {"SignatureVersion": "SigV2", "AuthenticationMethod": "AuthHeader",
+            "CipherSuite": "ECDHE-RSA-AES128-SHA"},
+        "tlsDetails": {"tlsVersion": "TLSv1", "cipherSuite": "ECDHE-RSA-AES128-SHA"},
+        "eventID": "00000000-0000-4000-8000-000000000099",
+        "recipientAccountId": ACCOUNT,
+        "eventCategory": "Data"
+    });
+    let kms = kms_decrypt(1, &format!("aws-sdk-java/1.12.0{esc}"));
+    std::fs::write(
+        log_path(trail.path(), 1, "Good"),
+        gzip(&records(&[sigv2_get, kms])),
+    )
+    .expect("write");
+    // Named on the command line, a file is read whatever its name.
+    let evil_name = trail.path().join("evil\u{1b}[31m.json.gz");
+    std::fs::write(&evil_name, b"not gzip").expect("write");
+
+    let out = tempfile::tempdir().expect("tempdir");
+    let output = assert_cmd::Command::cargo_bin("trailsift")
+        .expect("binary")
+        .arg("analyze")
+        .arg(trail.path().join("AWSLogs"))
+        .arg(&evil_name)
+        .arg("--out")
+        .arg(out.path())
+        .args(["--no-progress", "--top", "50"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let report = String::from_utf8(output.stdout).expect("utf-8 report");
+    // The report names every one of them, each shown escaped, never obeyed. (The agent is
+    // shown as the client parsed from it, which stops at the escape.)
+    for shown in [
+        "user/mallory\\u{1b}[2J\\u{1b}]0;owned\\u{7}: 1 requests",
+        "buckets: bucket\\u{1b}[2J\\u{1b}]0;owned\\u{7}",
+        "evil\\u{1b}[31m.json.gz: ",
+    ] {
+        assert!(
+            report.contains(shown),
+            "{shown} not in the report:\n{report}"
+        );
+    }
+    for output in [
+        &report,
+        &String::from_utf8_lossy(&output.stderr).into_owned(),
+    ] {
+        assert!(
+            !output.contains(['\u{1b}', '\u{7}']),
+            "a control character reached the terminal:\n{output}"
+        );
+    }
+    let s = summary(out.path());
+    assert_eq!(s["records"]["sigv2"], 1, "{s}");
+    assert_eq!(s["objects"]["failed"], 1, "{s}");
+}

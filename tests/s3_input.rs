@@ -313,6 +313,11 @@ fn answers_stay_exact_when_requests_fail_and_connections_drop() {
     assert!(n(&s3["s3"]["attempts"]) > calls);
     assert!(n(&s3["s3"]["body_retries"]) > 0);
     assert_eq!(n(&s3["s3"]["objects_fetched"]), n(&s3["objects"]["read"]));
+    // Read-only: every request the run made was a GET (ListObjectsV2 or GetObject), so
+    // s3:ListBucket and s3:GetObject are all it needs, and the trail is never written.
+    let log = proxy.log.lock().expect("log");
+    let writes: Vec<_> = log.iter().filter(|(r, _)| r.method != "GET").collect();
+    assert!(writes.is_empty(), "requests other than GET: {writes:?}");
 }
 
 #[test]
@@ -511,4 +516,13 @@ fn a_named_profile_supplies_credentials_and_region() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(summary(&out)["objects"]["read"], 9);
+    // The credentials appear nowhere: not on the terminal, not in any output file.
+    let mut printed = vec![output.stdout, output.stderr];
+    for file in std::fs::read_dir(&out).expect("outputs") {
+        printed.push(std::fs::read(file.expect("entry").path()).expect("output file"));
+    }
+    for bytes in printed {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("profilesecret") && !text.contains("profilekey"));
+    }
 }
