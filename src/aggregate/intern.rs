@@ -102,4 +102,19 @@ mod tests {
         assert_eq!(table[bx as usize], x);
         assert_eq!(a.resolve(table[y as usize]), Some("user/a"));
     }
+
+    #[test]
+    fn a_saved_interner_gives_every_symbol_its_string_again() {
+        let mut a = Interner::default();
+        let syms: Vec<Sym> = ["role/app", "", "aws-cli/2.15.0"]
+            .iter()
+            .map(|s| a.intern(s))
+            .collect();
+        let bytes = postcard::to_stdvec(&a).expect("encode");
+        let b: Interner = postcard::from_bytes(&bytes).expect("decode");
+        for (sym, text) in syms.iter().zip(["role/app", "", "aws-cli/2.15.0"]) {
+            assert_eq!(b.resolve(*sym), Some(text));
+        }
+        assert_eq!(b.resolve(NULL), None);
+    }
 }
