@@ -119,6 +119,11 @@ impl ObjectParser {
         }
     }
 
+    /// The JSON left by the last [`ObjectParser::decode`] (its first `len` bytes).
+    pub fn json(&self) -> &[u8] {
+        &self.json
+    }
+
     /// Decompresses `raw` into the parser's buffer; returns the JSON length.
     pub fn decode(&mut self, raw: &[u8], named_gzip: bool) -> Result<usize, DecodeError> {
         self.decoder.decode(raw, named_gzip, &mut self.json)
