@@ -12,13 +12,13 @@ use anyhow::{Context, Result};
 use simd_json::{Buffers, INPUT_PADDING, tape::Tape};
 
 use crate::aggregate::caching::DataKeyCaching;
-use crate::aggregate::dedup::{self, Dedup, DedupStats};
+use crate::aggregate::dedup::{self, Dedup, DedupStats, DeferredRecord};
 use crate::aggregate::{Accumulators, RecordFilter};
 use crate::decode::{DecodeError, Decoder};
 use crate::log_file::{self, LogFileError};
 use crate::progress::Progress;
 use crate::record::Record;
-use crate::resume::{self, RunIdentity, StateOptions};
+use crate::resume::{self, Checkpoint, ResumeStats, RunIdentity, Saver, StateOptions};
 use crate::source::fetch::{self, Fetched};
 use crate::source::s3::{S3Options, S3Session, S3Stats, S3Url};
 use crate::source::{self, Listing, Location, ObjectFilter, ObjectRef, SkippedObjects};
@@ -83,22 +83,6 @@ pub struct Analysis {
     pub resume: Option<ResumeStats>,
 }
 
-/// What `--state` did in this run (summary.json, report).
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct ResumeStats {
-    pub state_file: String,
-    /// Whether the run went on from a checkpoint of an earlier one.
-    pub resumed: bool,
-    /// Objects an earlier run finished: in the totals, not read again.
-    pub objects_from_state: u64,
-    /// Objects listed in an hour the checkpoint had finished but never saw, so not read
-    /// (`objects.skipped.after_state`); a run with a new state file reads them.
-    pub late_objects: Vec<String>,
-    pub checkpoints_written: u64,
-    /// Checkpoints that could not be written (the run went on without them).
-    pub errors: Vec<String>,
-}
-
 /// Turns an object's bytes into folded records: gunzip, parse, attribute, aggregate. Holds
 /// the buffers that are reused from one object to the next (public for the benches).
 pub struct ObjectParser {
@@ -136,33 +120,29 @@ impl ObjectParser {
         acc: &mut Accumulators,
         filter: &RecordFilter,
     ) -> Result<(), LogFileError> {
-        let mut tape = self.tape.take().unwrap_or_else(Tape::null).reset();
-        let parsed = simd_json::fill_tape_padded(
-            &mut self.json[..len + INPUT_PADDING],
-            len,
-            &mut self.buffers,
-            &mut tape,
-        );
-        let outcome = parsed
-            .map_err(|e| LogFileError::InvalidJson(e.to_string()))
-            .and_then(|()| log_file::records(&tape))
-            .map(|records| {
-                for value in records.iter() {
-                    match Record::from_tape(value) {
-                        Ok(record) => acc.add(&record, filter),
-                        Err(why) => acc.count_malformed(why),
-                    }
+        self.with_records(len, |records| {
+            for value in records.iter() {
+                match Record::from_tape(value) {
+                    Ok(record) => acc.add(&record, filter),
+                    Err(why) => acc.count_malformed(why),
                 }
-            });
-        self.tape = Some(tape.reset());
-        outcome
+            }
+        })
     }
-}
 
-impl ObjectParser {
     /// The parse floor, for the benches: builds the tape of the `len` bytes left by
     /// [`ObjectParser::decode`] and counts the records, reading none of their fields.
     pub fn count_records(&mut self, len: usize) -> Result<usize, LogFileError> {
+        self.with_records(len, |records| records.len())
+    }
+
+    /// Builds the tape of the `len` bytes left by [`ObjectParser::decode`] (in the reused
+    /// tape) and hands its `Records` array to `f`.
+    fn with_records<T>(
+        &mut self,
+        len: usize,
+        f: impl FnOnce(simd_json::tape::Array<'_, '_>) -> T,
+    ) -> Result<T, LogFileError> {
         let mut tape = self.tape.take().unwrap_or_else(Tape::null).reset();
         let parsed = simd_json::fill_tape_padded(
             &mut self.json[..len + INPUT_PADDING],
@@ -173,7 +153,7 @@ impl ObjectParser {
         let outcome = parsed
             .map_err(|e| LogFileError::InvalidJson(e.to_string()))
             .and_then(|()| log_file::records(&tape))
-            .map(|records| records.len());
+            .map(f);
         self.tape = Some(tape.reset());
         outcome
     }
@@ -367,31 +347,12 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
         .objects
         .sort_by_key(|o| dedup::epoch_of(o.layout.delivered_at));
 
-    // Where the run starts: from nothing, or from the checkpoint of an interrupted run.
-    let mut carried = Totals::new(cfg);
-    let mut deferred = Vec::new();
-    let mut dedup = Dedup::new(cfg.dedup_window_hours);
-    let mut resume_stats = cfg.state.as_ref().map(|s| ResumeStats {
-        state_file: s.path.display().to_string(),
-        ..ResumeStats::default()
-    });
-    let mut saver = None;
-    if let (Some(state), Some(stats)) = (&cfg.state, &mut resume_stats) {
-        let mut finished = Vec::new();
-        if let Some(c) = checkpoint {
-            let plan = resume::plan(&c, &listing.objects)?;
-            listing.objects.retain(|o| !c.covers(o));
-            listing.skipped.after_state = plan.late.len() as u64;
-            *stats = ResumeStats {
-                resumed: true,
-                objects_from_state: plan.from_state,
-                late_objects: plan.late,
-                ..std::mem::take(stats)
-            };
-            (finished, carried, deferred, dedup) = (c.finished, c.totals, c.deferred, c.dedup);
-        }
-        saver = Some(resume::Saver::new(state.clone(), run, finished));
-    }
+    let Start {
+        mut carried,
+        mut deferred,
+        mut dedup,
+        mut saver,
+    } = start(cfg, run, checkpoint, &mut listing)?;
 
     progress.start_reading(listing.objects.len() as u64);
     let epochs: Vec<&[ObjectRef]> = listing
@@ -469,11 +430,10 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
                 carried
                     .acc
                     .merge(std::mem::replace(&mut decided, accumulators(cfg)));
-                if let Err(e) = saver.save(hour, &carried, &deferred, &dedup)
-                    && let Some(stats) = &mut resume_stats
-                {
-                    progress.warn(&format!("{e:#}"));
-                    stats.errors.push(format!("{e:#}"));
+                if let Err(e) = saver.save(hour, &carried, &deferred, &dedup) {
+                    let e = format!("{e:#}");
+                    progress.warn(&e);
+                    saver.stats.errors.push(e);
                 }
             }
         }
@@ -489,9 +449,6 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
     }
     carried.acc.merge(decided);
     carried.failures.sort();
-    if let (Some(stats), Some(saver)) = (&mut resume_stats, &saver) {
-        stats.checkpoints_written = saver.written;
-    }
     let s3 = session.map(|s| s.stats.clone());
     Ok(Analysis {
         objects: ObjectCounts {
@@ -507,6 +464,45 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
         wall_seconds: started.elapsed().as_secs_f64(),
         dedup: dedup.stats(),
         s3,
-        resume: resume_stats,
+        resume: saver.map(|s| s.stats),
     })
+}
+
+/// Where a run starts: from nothing, or from the checkpoint of an interrupted run.
+struct Start {
+    carried: Totals,
+    /// Key owners' copies set aside by dedup.
+    deferred: Vec<DeferredRecord>,
+    dedup: Dedup,
+    /// With `--state`.
+    saver: Option<Saver>,
+}
+
+/// Holds the listing against the checkpoint, if there is one, and leaves in it only the
+/// objects of the hours the checkpoint has not finished.
+fn start(
+    cfg: &AnalyzeConfig,
+    run: RunIdentity,
+    checkpoint: Option<Checkpoint>,
+    listing: &mut Listing,
+) -> Result<Start> {
+    let mut start = Start {
+        carried: Totals::new(cfg),
+        deferred: Vec::new(),
+        dedup: Dedup::new(cfg.dedup_window_hours),
+        saver: None,
+    };
+    let Some(state) = &cfg.state else {
+        return Ok(start);
+    };
+    let mut saver = Saver::new(state.clone(), run);
+    if let Some(c) = checkpoint {
+        let plan = resume::plan(&c, &listing.objects)?;
+        listing.objects.retain(|o| !c.covers(o));
+        listing.skipped.after_state = plan.late.len() as u64;
+        saver.resume(plan, c.finished);
+        (start.carried, start.deferred, start.dedup) = (c.totals, c.deferred, c.dedup);
+    }
+    start.saver = Some(saver);
+    Ok(start)
 }

@@ -202,29 +202,52 @@ pub fn plan(checkpoint: &Checkpoint, listed: &[ObjectRef]) -> Result<ResumePlan>
     Ok(plan)
 }
 
-/// Writes checkpoints as the run goes.
+/// What `--state` did in this run (summary.json, report).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ResumeStats {
+    pub state_file: String,
+    /// Whether the run went on from a checkpoint of an earlier one.
+    pub resumed: bool,
+    /// Objects an earlier run finished: in the totals, not read again.
+    pub objects_from_state: u64,
+    /// Objects listed in an hour the checkpoint had finished but never saw, so not read
+    /// (`objects.skipped.after_state`); a run with a new state file reads them.
+    pub late_objects: Vec<String>,
+    pub checkpoints_written: u64,
+    /// Checkpoints that could not be written (the run went on without them).
+    pub errors: Vec<String>,
+}
+
+/// Writes checkpoints as the run goes, and keeps what it did.
 pub struct Saver {
     options: StateOptions,
     run: RunIdentity,
     finished: Vec<FinishedObject>,
     last_saved: Instant,
-    /// Checkpoints written by this process.
-    pub written: u64,
+    pub stats: ResumeStats,
 }
 
 impl Saver {
-    pub fn new(options: StateOptions, run: RunIdentity, finished: Vec<FinishedObject>) -> Saver {
+    pub fn new(options: StateOptions, run: RunIdentity) -> Saver {
+        let stats = ResumeStats {
+            state_file: options.path.display().to_string(),
+            ..ResumeStats::default()
+        };
         Saver {
             options,
             run,
-            finished,
+            finished: Vec::new(),
             last_saved: Instant::now(),
-            written: 0,
+            stats,
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.options.path
+    /// Goes on from a checkpoint whose objects `plan` found again.
+    pub fn resume(&mut self, plan: ResumePlan, finished: Vec<FinishedObject>) {
+        self.stats.resumed = true;
+        self.stats.objects_from_state = plan.from_state;
+        self.stats.late_objects = plan.late;
+        self.finished = finished;
     }
 
     /// Marks an hour's objects finished.
@@ -261,7 +284,7 @@ impl Saver {
         let bytes = postcard::to_extend(&checkpoint, bytes).context("cannot encode the state")?;
         write_atomically(&self.options.path, &bytes)?;
         self.last_saved = Instant::now();
-        self.written += 1;
+        self.stats.checkpoints_written += 1;
         Ok(())
     }
 }

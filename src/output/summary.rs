@@ -9,8 +9,9 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::kms_insights::KmsInsights;
-use crate::pipeline::{Analysis, AnalyzeConfig, Failure, ResumeStats};
+use crate::pipeline::{Analysis, AnalyzeConfig, Failure};
 use crate::record::Malformed;
+use crate::resume::ResumeStats;
 use crate::source::SkippedObjects;
 use crate::source::s3::S3Stats;
 use crate::time::format_rfc3339;
