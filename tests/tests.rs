@@ -6,6 +6,7 @@ mod client_intelligence;
 mod decoder_fuzz;
 mod fixtures;
 mod generated;
+mod golden;
 mod hostile_input;
 mod kms_insights;
 mod real_records;
