@@ -12,8 +12,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use trailsift::aggregate::{Accumulators, RecordFilter};
-use trailsift::pipeline::ObjectParser;
+use trailsift::engine::{Gate, ObjectParser, RecordFilter, Tables};
 use trailsift::synth::{GenConfig, generate};
 
 #[derive(Clone, Copy)]
@@ -83,7 +82,7 @@ fn run(objects: &[Vec<u8>], threads: usize, work: Work) -> u64 {
             .map(|_| {
                 s.spawn(|| {
                     let mut parser = ObjectParser::new(u64::MAX);
-                    let mut acc = Accumulators::default();
+                    let mut acc = Tables::default();
                     let filter = RecordFilter::default();
                     let mut records = 0u64;
                     while let Some(o) = objects.get(next.fetch_add(1, Ordering::Relaxed)) {
@@ -95,7 +94,16 @@ fn run(objects: &[Vec<u8>], threads: usize, work: Work) -> u64 {
                             Work::InflateOnDemand => walk_on_demand(&parser.json()[..len]),
                             Work::Everything => {
                                 let before = acc.records.total;
-                                parser.fold(len, &mut acc, &filter).expect("json");
+                                parser
+                                    .fold(
+                                        len,
+                                        &mut acc,
+                                        &Gate {
+                                            filter: &filter,
+                                            epoch: None,
+                                        },
+                                    )
+                                    .expect("json");
                                 acc.records.total - before
                             }
                         };

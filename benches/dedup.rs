@@ -19,8 +19,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rustc_hash::FxHashSet;
-use trailsift::aggregate::dedup::{Admission, Dedup, DeferredSink, EpochView, record_key};
-use trailsift::record::{Identity, Record};
+use trailsift::engine::{Admission, Dedup, DeferredSink, EpochView, Identity, Record, record_key};
 
 struct Discard;
 

@@ -8,11 +8,10 @@ use std::io::Read;
 use std::path::Path;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use trailsift::aggregate::{Accumulators, RecordFilter};
-use trailsift::attribute::kms::{DEFAULT_PRICE_PER_10K_REQUESTS, Quotas};
-use trailsift::output::kms_insights::KmsInsights;
-use trailsift::output::rows::Rows;
-use trailsift::pipeline::ObjectParser;
+use trailsift::engine::{
+    DEFAULT_PRICE_PER_10K_REQUESTS, Gate, KmsInsights, ObjectParser, OutputContext, Quotas,
+    RecordFilter, Rows, Tables, write_all,
+};
 use trailsift::synth::{GenConfig, generate};
 
 struct Trail {
@@ -63,12 +62,16 @@ fn trail() -> Trail {
     }
 }
 
-fn fold_all(trail: &Trail, parser: &mut ObjectParser) -> Accumulators {
-    let mut acc = Accumulators::default();
+fn fold_all(trail: &Trail, parser: &mut ObjectParser) -> Tables {
+    let mut acc = Tables::default();
     let filter = RecordFilter::default();
+    let gate = Gate {
+        filter: &filter,
+        epoch: None,
+    };
     for o in &trail.objects {
         let len = parser.decode(o, true).expect("gzip");
-        parser.fold(len, &mut acc, &filter).expect("log file");
+        parser.fold(len, &mut acc, &gate).expect("log file");
     }
     acc
 }
@@ -133,12 +136,15 @@ fn stages(c: &mut Criterion) {
         g.sample_size(10);
         g.bench_function("tape", |b| {
             b.iter(|| {
-                let mut acc = Accumulators::default();
+                let mut acc = Tables::default();
+                let filter = RecordFilter::default();
+                let gate = Gate {
+                    filter: &filter,
+                    epoch: None,
+                };
                 for j in &json {
                     let len = parser.decode(j, false).expect("copy");
-                    parser
-                        .fold(len, &mut acc, &RecordFilter::default())
-                        .expect("log file");
+                    parser.fold(len, &mut acc, &gate).expect("log file");
                 }
                 acc.records.total
             })
@@ -170,10 +176,15 @@ fn stages(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     g.bench_function("parquet write (every file)", |b| {
         b.iter(|| {
-            let rows = Rows::from(&acc);
+            let rows = Rows::of(&acc);
             let insights = KmsInsights::build(&acc, &rows, DEFAULT_PRICE_PER_10K_REQUESTS);
-            trailsift::output::parquet::write_all(dir.path(), &rows, &Quotas::default(), &insights)
-                .expect("write")
+            let output = OutputContext {
+                quotas: &Quotas::default(),
+                projection: insights.projection,
+                price_per_10k: insights.price_per_10k,
+                cache_max_age: insights.cache_max_age,
+            };
+            write_all(dir.path(), &rows, &output).expect("write")
         })
     });
     g.finish();

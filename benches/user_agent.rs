@@ -7,7 +7,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use trailsift::attribute::{advice, sigv4, user_agent};
+use trailsift::engine::{advice, sigv4, user_agent};
 
 /// Agents of every shape: old and structured SDK forms, CLI with botocore, console, service,
 /// browser, curl, Terraform, and a long agent cut at 1 KB.

@@ -6,14 +6,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::aggregate::RecordFilter;
-use crate::aggregate::caching::DEFAULT_MAX_AGE_SECONDS;
-use crate::aggregate::dedup::DEFAULT_WINDOW_HOURS;
 use crate::attribute::kms::DEFAULT_PRICE_PER_10K_REQUESTS;
+use crate::config::{AnalyzeConfig, RecordFilter, StateOptions};
 use crate::decode::DEFAULT_MAX_OBJECT_BYTES;
-use crate::pipeline::AnalyzeConfig;
-use crate::resume::{DEFAULT_INTERVAL_SECONDS, StateOptions};
+use crate::dedup::DEFAULT_WINDOW_HOURS;
+use crate::resume::DEFAULT_INTERVAL_SECONDS;
 use crate::source::s3::{DEFAULT_MAX_ATTEMPTS, DEFAULT_REQUESTS_IN_FLIGHT, S3Options};
+use crate::tables::kms_data_key_caching::DEFAULT_MAX_AGE_SECONDS;
 use crate::time::{SECONDS_PER_HOUR, parse_cli_time};
 
 #[derive(Parser, Debug)]

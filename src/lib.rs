@@ -2,33 +2,54 @@
 //! SigV2 (or speaks TLS 1.0/1.1), and who is hammering KMS.
 //!
 //! Pipeline: `source` lists objects, `decode` gunzips, `log_file` + `record` parse only the
-//! fields needed, `attribute` decides who and what, `aggregate` folds per worker and
-//! merges, `output` writes Parquet, `summary.json` and the report. `pipeline` runs it.
+//! fields needed, `dedup` drops the second copy of a KMS call, `attribute` decides who and
+//! what once per record, `tables` fold it (one module per output table) and merge, `output`
+//! writes summary.json and the reports. `pipeline` runs it; `resume` checkpoints it.
+//!
+//! The library's API is what the binary needs: [`cli`], [`run_analyze`] and the generator
+//! ([`synth`]). [`engine`] opens the parts the benches and the fuzz test drive directly.
 
-pub mod aggregate;
-pub mod attribute;
+mod attribute;
 pub mod cli;
-pub mod decode;
+mod config;
+mod decode;
+mod dedup;
+mod failure;
+mod log_file;
+mod output;
+mod pipeline;
+mod progress;
+mod record;
+mod resume;
+mod source;
 // The file keeps the layout's name; the module cannot be `gen`, a reserved word in Rust 2024.
-pub mod log_file;
-pub mod output;
-pub mod pipeline;
-pub mod progress;
-pub mod record;
-pub mod resume;
-pub mod source;
 #[path = "gen.rs"]
 pub mod synth;
-pub mod time;
+mod tables;
+mod time;
+mod totals;
 
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 
 use attribute::kms::Quotas;
+pub use config::AnalyzeConfig;
 use output::kms_insights::KmsInsights;
-use output::rows::Rows;
-use pipeline::AnalyzeConfig;
+use tables::{OutputContext, Rows};
+
+/// The engine's parts, for the benches and the fuzz test: not a stable API.
+#[doc(hidden)]
+pub mod engine {
+    pub use crate::attribute::kms::{DEFAULT_PRICE_PER_10K_REQUESTS, Quotas};
+    pub use crate::attribute::{advice, sigv4, user_agent};
+    pub use crate::config::RecordFilter;
+    pub use crate::dedup::{Admission, Dedup, DeferredSink, EpochView, record_key};
+    pub use crate::output::kms_insights::KmsInsights;
+    pub use crate::pipeline::{Gate, ObjectParser};
+    pub use crate::record::{Identity, Record};
+    pub use crate::tables::{FileColumns, OutputContext, Rows, Tables, column_docs, write_all};
+}
 
 /// What the binary needs to decide its exit status.
 pub struct RunOutcome {
@@ -45,12 +66,19 @@ pub fn run_analyze(cfg: &AnalyzeConfig) -> Result<RunOutcome> {
     let quotas = Quotas {
         overrides: cfg.quota_overrides.clone(),
     };
-    let rows = Rows::from(&analysis.acc);
-    let insights = KmsInsights::build(&analysis.acc, &rows, cfg.kms_price_per_10k);
-    output::parquet::write_all(&cfg.out_dir, &rows, &quotas, &insights)?;
-    let warnings = output::summary::warnings(&analysis, cfg);
+    let rows = Rows::of(&analysis.tables);
+    let insights = KmsInsights::build(&analysis.tables, &rows, cfg.kms_price_per_10k);
+    let output = OutputContext {
+        quotas: &quotas,
+        projection: insights.projection,
+        price_per_10k: insights.price_per_10k,
+        cache_max_age: insights.cache_max_age,
+    };
+    tables::write_all(&cfg.out_dir, &rows, &output)?;
+    let warnings = output::warnings::of(&analysis, cfg);
     let wall_seconds = started.elapsed().as_secs_f64();
     let summary = output::summary::build(cfg, &analysis, &insights, &warnings, wall_seconds);
+    let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
     output::summary::write(&cfg.out_dir.join("summary.json"), &summary)?;
     let report_input = output::report::ReportInput {
         analysis: &analysis,

@@ -1,62 +1,26 @@
 //! The run: list the inputs, read every object on rayon workers (each folding into its own
-//! accumulators, no locks on the hot path), merge, and hand the result to the writers.
+//! tables, no locks on the hot path), merge, and hand the result to the writers.
 
-use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use simd_json::{Buffers, INPUT_PADDING, tape::Tape};
 
-use crate::aggregate::caching::DataKeyCaching;
-use crate::aggregate::dedup::{self, Dedup, DedupStats, DeferredRecord};
-use crate::aggregate::{Accumulators, RecordFilter};
+use crate::config::{AnalyzeConfig, RecordFilter};
 use crate::decode::{DecodeError, Decoder};
+use crate::dedup::{self, Admission, Dedup, DedupStats, EpochView};
+use crate::failure::{Failure, ObjectError};
 use crate::log_file::{self, LogFileError};
 use crate::progress::Progress;
 use crate::record::Record;
-use crate::resume::{self, Checkpoint, ResumeStats, RunIdentity, Saver, StateOptions};
+use crate::resume::{self, Checkpoint, ResumeStats, RunIdentity, Saver};
 use crate::source::fetch::{self, Fetched};
-use crate::source::s3::{S3Options, S3Session, S3Stats, S3Url};
+use crate::source::s3::{S3Session, S3Stats, S3Url};
 use crate::source::{self, Listing, Location, ObjectFilter, ObjectRef, SkippedObjects};
-
-/// Everything `analyze` needs, free of command-line concerns.
-#[derive(Debug, Clone)]
-pub struct AnalyzeConfig {
-    pub inputs: Vec<String>,
-    pub out_dir: PathBuf,
-    pub filter: RecordFilter,
-    /// Seconds after an event within which its file is delivered (object pruning).
-    pub delivery_allowance: i64,
-    /// Worker threads; `None` uses every core.
-    pub threads: Option<usize>,
-    pub top: usize,
-    /// `--quota REGION=RPS` overrides of the default symmetric quota.
-    pub quota_overrides: BTreeMap<String, u64>,
-    pub progress: bool,
-    pub strict: bool,
-    pub max_object_bytes: u64,
-    /// Delivery hours within which two copies of one KMS call are counted once.
-    pub dedup_window_hours: i64,
-    /// Maximum age of a data key cache entry, seconds (data key caching candidates).
-    pub cache_max_age: i64,
-    /// KMS request price, US dollars per 10,000 requests.
-    pub kms_price_per_10k: f64,
-    /// How to reach S3 for `s3://` inputs.
-    pub s3: S3Options,
-    /// `--state FILE`: checkpoints to resume from after an interruption.
-    pub state: Option<StateOptions>,
-}
-
-/// An object that could not be read, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-pub struct Failure {
-    pub key: String,
-    pub reason: String,
-}
+use crate::tables::Tables;
+use crate::totals::Totals;
 
 /// What the run did with the objects it listed.
 #[derive(Debug, Clone, Default)]
@@ -69,13 +33,12 @@ pub struct ObjectCounts {
 
 /// The merged result of a run.
 pub struct Analysis {
-    pub acc: Accumulators,
+    pub tables: Tables,
     pub objects: ObjectCounts,
     /// Sorted by key.
     pub failures: Vec<Failure>,
     pub bytes_compressed: u64,
     pub bytes_decompressed: u64,
-    pub wall_seconds: f64,
     pub dedup: DedupStats,
     /// What the S3 side did, when an input was `s3://`.
     pub s3: Option<Arc<S3Stats>>,
@@ -113,18 +76,19 @@ impl ObjectParser {
         self.decoder.decode(raw, named_gzip, &mut self.json)
     }
 
-    /// Parses the `len` bytes left by [`ObjectParser::decode`] and folds every record into `acc`.
+    /// Parses the `len` bytes left by [`ObjectParser::decode`] and folds every record that
+    /// passes `gate` into `tables`.
     pub fn fold(
         &mut self,
         len: usize,
-        acc: &mut Accumulators,
-        filter: &RecordFilter,
+        tables: &mut Tables,
+        gate: &Gate<'_>,
     ) -> Result<(), LogFileError> {
         self.with_records(len, |records| {
             for value in records.iter() {
                 match Record::from_tape(value) {
-                    Ok(record) => acc.add(&record, filter),
-                    Err(why) => acc.count_malformed(why),
+                    Ok(record) => gate.fold(&record, tables),
+                    Err(why) => tables.records.count_malformed(why),
                 }
             }
         })
@@ -159,44 +123,46 @@ impl ObjectParser {
     }
 }
 
-/// Empty accumulators configured for this run.
-fn accumulators(cfg: &AnalyzeConfig) -> Accumulators {
-    let mut acc = Accumulators::default();
-    acc.caching = DataKeyCaching::new(cfg.cache_max_age);
-    acc
+/// What decides whether a parsed record counts: the user's filter, then (for KMS records)
+/// the epoch's deduplication; without an epoch every record that passes the filter counts.
+pub struct Gate<'a> {
+    pub filter: &'a RecordFilter,
+    pub epoch: Option<&'a EpochView>,
 }
 
-/// What has been read: a worker's share, or the whole run's once merged. This is what a
-/// `--state` checkpoint saves.
-#[derive(Default, serde::Serialize, serde::Deserialize)]
-pub struct Totals {
-    pub acc: Accumulators,
-    pub read: u64,
-    pub failures: Vec<Failure>,
-    pub bytes_compressed: u64,
-    pub bytes_decompressed: u64,
-}
-
-impl Totals {
-    fn new(cfg: &AnalyzeConfig) -> Totals {
-        Totals {
-            acc: accumulators(cfg),
-            ..Totals::default()
+impl Gate<'_> {
+    /// Counts the record, and folds it into `tables` unless it is filtered out, a duplicate,
+    /// or a key owner's copy set aside for dedup to decide later.
+    pub fn fold(&self, r: &Record<'_>, tables: &mut Tables) {
+        tables.records.count_read(r.odd_fields);
+        if let Err(why) = self.filter.check(r) {
+            tables.records.count_skipped(why);
+            return;
         }
-    }
-
-    fn merge(&mut self, other: Totals) {
-        self.acc.merge(other.acc);
-        self.read += other.read;
-        self.failures.extend(other.failures);
-        self.bytes_compressed += other.bytes_compressed;
-        self.bytes_decompressed += other.bytes_decompressed;
+        if r.is_kms()
+            && let Some(epoch) = self.epoch
+        {
+            match epoch.admit(r) {
+                Admission::New => {}
+                Admission::Duplicate => {
+                    tables.records.duplicate_event_id += 1;
+                    return;
+                }
+                Admission::OwnerCopy { shared } => {
+                    epoch.set_aside(r, shared);
+                    return;
+                }
+            }
+        }
+        tables.add(r);
     }
 }
 
 /// One worker's share of the run and its reusable buffers.
 struct Worker {
     totals: Totals,
+    /// The delivery epoch being read, while one is.
+    epoch: Option<Arc<EpochView>>,
     raw: Vec<u8>,
     parser: ObjectParser,
     /// `totals.acc.records.total` when progress was last told.
@@ -206,7 +172,8 @@ struct Worker {
 impl Worker {
     fn new(cfg: &AnalyzeConfig) -> Worker {
         Worker {
-            totals: Totals::new(cfg),
+            totals: Totals::new(cfg.cache_max_age),
+            epoch: None,
             raw: Vec::new(),
             parser: ObjectParser::new(cfg.max_object_bytes),
             records_reported: 0,
@@ -216,7 +183,7 @@ impl Worker {
     /// Hands over what the worker has read, leaving it empty (for a checkpoint).
     fn take_totals(&mut self, cfg: &AnalyzeConfig) -> Totals {
         self.records_reported = 0;
-        std::mem::replace(&mut self.totals, Totals::new(cfg))
+        std::mem::replace(&mut self.totals, Totals::new(cfg.cache_max_age))
     }
 
     fn read_object(&mut self, obj: &ObjectRef, cfg: &AnalyzeConfig, progress: &Progress) {
@@ -225,8 +192,10 @@ impl Worker {
         let read = match &obj.location {
             Location::File(path) => std::fs::File::open(path)
                 .and_then(|mut f| f.read_to_end(&mut raw))
-                .map_err(|e| format!("cannot read file: {e}")),
-            Location::S3 { .. } => Err("an S3 object must be fetched first".to_owned()),
+                .map_err(ObjectError::Read),
+            Location::S3 { .. } => Err(ObjectError::Fetch(
+                "an S3 object must be fetched first".to_owned(),
+            )),
         };
         let outcome = read.and_then(|_| self.read_bytes(obj, &raw, cfg));
         self.finish_object(obj, outcome, raw.len() as u64, progress);
@@ -244,23 +213,20 @@ impl Worker {
     fn finish_object(
         &mut self,
         obj: &ObjectRef,
-        outcome: Result<(), String>,
+        outcome: Result<(), ObjectError>,
         size: u64,
         progress: &Progress,
     ) {
         match outcome {
             Ok(()) => self.totals.read += 1,
-            Err(reason) => self.totals.failures.push(Failure {
-                key: obj.key.clone(),
-                reason,
-            }),
+            Err(error) => self.totals.failures.push(Failure::new(&obj.key, &error)),
         }
         progress.object_done(size, self.records_since_last_object());
     }
 
     /// Records folded since the last call (for progress).
     fn records_since_last_object(&mut self) -> u64 {
-        let now = self.totals.acc.records.total;
+        let now = self.totals.tables.records.total;
         let new = now - self.records_reported;
         self.records_reported = now;
         new
@@ -272,16 +238,15 @@ impl Worker {
         obj: &ObjectRef,
         raw: &[u8],
         cfg: &AnalyzeConfig,
-    ) -> Result<(), String> {
+    ) -> Result<(), ObjectError> {
         self.totals.bytes_compressed += raw.len() as u64;
-        let len = self
-            .parser
-            .decode(raw, obj.key.ends_with(".gz"))
-            .map_err(|e| e.to_string())?;
+        let len = self.parser.decode(raw, obj.key.ends_with(".gz"))?;
         self.totals.bytes_decompressed += len as u64;
-        self.parser
-            .fold(len, &mut self.totals.acc, &cfg.filter)
-            .map_err(|e| e.to_string())
+        let gate = Gate {
+            filter: &cfg.filter,
+            epoch: self.epoch.as_deref(),
+        };
+        Ok(self.parser.fold(len, &mut self.totals.tables, &gate)?)
     }
 }
 
@@ -308,7 +273,7 @@ pub fn list_inputs(
                     Some(s) => s,
                     None => {
                         let s = S3Session::connect(&cfg.s3)?;
-                        progress.watch_s3(s.stats.clone());
+                        progress.watch_remote(s.stats.clone());
                         s
                     }
                 };
@@ -325,11 +290,10 @@ pub fn list_inputs(
 /// Runs the whole analysis (without writing outputs).
 ///
 /// Objects are read one delivery hour at a time, oldest first, each hour's objects in
-/// parallel: that is what lets deduplication (aggregate::dedup) keep only a window of
+/// parallel: that is what lets deduplication (dedup) keep only a window of
 /// recent event ids and still give the same answer whatever the number of threads, and what
 /// gives `--state` its checkpoints (resume).
 pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
-    let started = Instant::now();
     let progress = Progress::new(cfg.progress);
     let run = RunIdentity::of(cfg);
     let checkpoint = match &cfg.state {
@@ -349,12 +313,14 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
 
     let Start {
         mut carried,
-        mut deferred,
         mut dedup,
         mut saver,
     } = start(cfg, run, checkpoint, &mut listing)?;
 
-    progress.start_reading(listing.objects.len() as u64);
+    progress.start_reading(
+        listing.objects.len() as u64,
+        listing.objects.iter().map(|o| o.size).sum(),
+    );
     let epochs: Vec<&[ObjectRef]> = listing
         .objects
         .chunk_by(|a, b| {
@@ -381,21 +347,21 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
     let workers: Vec<Mutex<Worker>> = (0..pool.current_num_threads())
         .map(|_| Mutex::new(Worker::new(cfg)))
         .collect();
-    // The key owners' copies decided by dedup (those set aside wait in `deferred`).
-    let mut decided = accumulators(cfg);
+    // The key owners' copies dedup decided to count.
+    let mut decided = Tables::new(cfg.cache_max_age);
     let mut next_fetch = start_fetch(epochs.first());
     for (k, epoch) in epochs.iter().enumerate() {
         let fetched = next_fetch.take();
         next_fetch = start_fetch(epochs.get(k + 1));
         let hour = dedup::epoch_of(epoch[0].layout.delivered_at);
-        let view = dedup.open(hour, &mut deferred, &mut decided);
+        let view = dedup.open(hour, &mut decided);
         let next = AtomicUsize::new(0);
         pool.broadcast(|ctx| {
             let Some(slot) = workers.get(ctx.index()) else {
                 return;
             };
             let mut worker = slot.lock().unwrap_or_else(PoisonError::into_inner);
-            worker.totals.acc.epoch = Some(Arc::clone(&view));
+            worker.epoch = Some(Arc::clone(&view));
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(obj) = epoch.get(i) else {
@@ -411,13 +377,9 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
                     worker.read_fetched(f, cfg, &progress);
                 }
             }
-            worker.totals.acc.epoch = None;
+            worker.epoch = None;
         });
-        for slot in &workers {
-            let mut worker = slot.lock().unwrap_or_else(PoisonError::into_inner);
-            deferred.append(&mut worker.totals.acc.deferred);
-        }
-        dedup.close(&view, deferred.len());
+        dedup.close(&view);
         if let Some(saver) = &mut saver {
             saver.epoch_done(epoch);
             if saver.due(k + 1 == epochs.len()) {
@@ -427,10 +389,11 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
                     let mut worker = slot.lock().unwrap_or_else(PoisonError::into_inner);
                     carried.merge(worker.take_totals(cfg));
                 }
-                carried
-                    .acc
-                    .merge(std::mem::replace(&mut decided, accumulators(cfg)));
-                if let Err(e) = saver.save(hour, &carried, &deferred, &dedup) {
+                carried.tables.merge(std::mem::replace(
+                    &mut decided,
+                    Tables::new(cfg.cache_max_age),
+                ));
+                if let Err(e) = saver.save(hour, &carried, &dedup) {
                     let e = format!("{e:#}");
                     progress.warn(&e);
                     saver.stats.errors.push(e);
@@ -438,7 +401,7 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
             }
         }
     }
-    dedup.finish(&mut deferred, &mut decided);
+    dedup.finish(&mut decided);
     progress.finish();
     for slot in workers {
         carried.merge(
@@ -447,7 +410,7 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
                 .totals,
         );
     }
-    carried.acc.merge(decided);
+    carried.tables.merge(decided);
     carried.failures.sort();
     let s3 = session.map(|s| s.stats.clone());
     Ok(Analysis {
@@ -457,11 +420,10 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
             skipped: listing.skipped,
             failed: carried.failures.len() as u64,
         },
-        acc: carried.acc,
+        tables: carried.tables,
         failures: carried.failures,
         bytes_compressed: carried.bytes_compressed,
         bytes_decompressed: carried.bytes_decompressed,
-        wall_seconds: started.elapsed().as_secs_f64(),
         dedup: dedup.stats(),
         s3,
         resume: saver.map(|s| s.stats),
@@ -471,8 +433,6 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
 /// Where a run starts: from nothing, or from the checkpoint of an interrupted run.
 struct Start {
     carried: Totals,
-    /// Key owners' copies set aside by dedup.
-    deferred: Vec<DeferredRecord>,
     dedup: Dedup,
     /// With `--state`.
     saver: Option<Saver>,
@@ -487,8 +447,7 @@ fn start(
     listing: &mut Listing,
 ) -> Result<Start> {
     let mut start = Start {
-        carried: Totals::new(cfg),
-        deferred: Vec::new(),
+        carried: Totals::new(cfg.cache_max_age),
         dedup: Dedup::new(cfg.dedup_window_hours),
         saver: None,
     };
@@ -501,7 +460,13 @@ fn start(
         listing.objects.retain(|o| !c.covers(o));
         listing.skipped.after_state = plan.late.len() as u64;
         saver.resume(plan, c.finished);
-        (start.carried, start.deferred, start.dedup) = (c.totals, c.deferred, c.dedup);
+        start.carried = Totals::from_state(c.totals).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is damaged ({e}); delete it to start over",
+                state.path.display()
+            )
+        })?;
+        start.dedup = c.dedup;
     }
     start.saver = Some(saver);
     Ok(start)

@@ -9,15 +9,22 @@ use std::time::{Duration, Instant};
 
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::source::s3::S3Stats;
+/// What a remote source tells progress about its requests (the S3 session's counters).
+pub trait RemoteCounters: Send + Sync {
+    fn list_requests(&self) -> u64;
+    fn objects_fetched(&self) -> u64;
+    fn bytes_fetched(&self) -> u64;
+}
 
 pub struct Progress {
     bar: ProgressBar,
     started: Instant,
     bytes: AtomicU64,
+    /// What the listing said there is to read, compressed.
+    listed_bytes: AtomicU64,
     records: AtomicU64,
     /// Set when objects come from S3: fetched counts and bytes are read from it.
-    s3: OnceLock<Arc<S3Stats>>,
+    remote: OnceLock<Arc<dyn RemoteCounters>>,
 }
 
 impl Progress {
@@ -37,14 +44,15 @@ impl Progress {
             bar,
             started: Instant::now(),
             bytes: AtomicU64::new(0),
+            listed_bytes: AtomicU64::new(0),
             records: AtomicU64::new(0),
-            s3: OnceLock::new(),
+            remote: OnceLock::new(),
         }
     }
 
-    /// Shows fetch counts from these S3 stats from now on.
-    pub fn watch_s3(&self, stats: Arc<S3Stats>) {
-        let _ = self.s3.set(stats);
+    /// Shows the fetch counts of a remote source from now on.
+    pub fn watch_remote(&self, counters: Arc<dyn RemoteCounters>) {
+        let _ = self.remote.set(counters);
     }
 
     /// Objects listed so far.
@@ -52,11 +60,7 @@ impl Progress {
         if self.bar.is_hidden() {
             return;
         }
-        let requests = self
-            .s3
-            .get()
-            .map(|s| s.list_requests.load(Ordering::Relaxed))
-            .unwrap_or(0);
+        let requests = self.remote.get().map(|s| s.list_requests()).unwrap_or(0);
         self.bar.set_message(if requests > 0 {
             format!("{objects} objects listed  {requests} list requests")
         } else {
@@ -64,8 +68,9 @@ impl Progress {
         });
     }
 
-    /// The listing is done: `objects` are to be read.
-    pub fn start_reading(&self, objects: u64) {
+    /// The listing is done: `objects` of `bytes` (compressed, as listed) are to be read.
+    pub fn start_reading(&self, objects: u64, bytes: u64) {
+        self.listed_bytes.store(bytes, Ordering::Relaxed);
         self.bar.set_length(objects);
         self.bar.set_position(0);
         self.bar.set_style(
@@ -84,21 +89,22 @@ impl Progress {
         }
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
         let fetched = self
-            .s3
+            .remote
             .get()
             .map(|s| {
-                let got = s.bytes_fetched.load(Ordering::Relaxed);
+                let got = s.bytes_fetched();
                 format!(
                     "  fetched {} objects, {} ({}/s)",
-                    s.objects_fetched.load(Ordering::Relaxed),
+                    s.objects_fetched(),
                     HumanBytes(got),
                     HumanBytes((got as f64 / secs) as u64)
                 )
             })
             .unwrap_or_default();
         self.bar.set_message(format!(
-            "{}  {} records  {:.0} records/s{fetched}",
+            "{} of {}  {} records  {:.0} records/s{fetched}",
             HumanBytes(bytes),
+            HumanBytes(self.listed_bytes.load(Ordering::Relaxed)),
             records,
             records as f64 / secs
         ));

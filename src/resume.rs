@@ -1,9 +1,10 @@
 //! Resuming an interrupted run: the `--state` file.
 //!
-//! Between two delivery hours (the epochs of aggregate::dedup) every worker is idle, and what
-//! the run has learned is exactly: which objects it finished (key and ETag), the totals
-//! folded from them, the key owners' copies still set aside and dedup's window of recent
-//! event ids. That is a checkpoint. It is written to `FILE.tmp`, synced and renamed over
+//! Between two delivery hours (the epochs of dedup) every worker is idle, and what the run
+//! has learned is exactly: which objects it finished (key and ETag), the totals folded from
+//! them (every table's `state()`, tables::TableAccumulator) and deduplication's state (its
+//! window of recent event ids and the key owners' copies still set aside). That is a
+//! checkpoint. It is written to `FILE.tmp`, synced and renamed over
 //! `FILE`, so a SIGKILL at any moment leaves the previous checkpoint or the new one, never
 //! half of one.
 //!
@@ -16,30 +17,24 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::dedup::{Dedup, DeferredRecord, epoch_of};
-use crate::pipeline::{AnalyzeConfig, Totals};
+use crate::config::{AnalyzeConfig, StateOptions};
+use crate::dedup::{Dedup, epoch_of};
 use crate::source::ObjectRef;
 use crate::time::format_rfc3339;
+use crate::totals::{Totals, TotalsState};
 
 /// First bytes of a state file: what it is, then the layout version of what follows.
 const MAGIC: &[u8] = b"trailsift state\n";
-const FORMAT: u32 = 1;
+/// 2: tables saved one by one through their `state()`, dedup owning its copies set aside.
+const FORMAT: u32 = 2;
 
 /// Default seconds between checkpoints (`--state-interval`).
 pub const DEFAULT_INTERVAL_SECONDS: u64 = 60;
-
-/// `--state FILE` and how often to write it.
-#[derive(Debug, Clone)]
-pub struct StateOptions {
-    pub path: PathBuf,
-    /// At least this long between checkpoints; the last hour of a run is always saved.
-    pub interval: Duration,
-}
 
 /// What the saved totals depend on: a state file written by another command (other inputs,
 /// filters or windows) would give wrong answers, so it is refused.
@@ -105,8 +100,7 @@ struct CheckpointRef<'a> {
     run: &'a RunIdentity,
     last_epoch: Option<i64>,
     finished: &'a [FinishedObject],
-    totals: &'a Totals,
-    deferred: &'a [DeferredRecord],
+    totals: &'a TotalsState,
     dedup: &'a Dedup,
 }
 
@@ -118,8 +112,7 @@ pub struct Checkpoint {
     /// time, which comes first); every earlier one is done too.
     pub last_epoch: Option<i64>,
     pub finished: Vec<FinishedObject>,
-    pub totals: Totals,
-    pub deferred: Vec<DeferredRecord>,
+    pub totals: TotalsState,
     pub dedup: Dedup,
 }
 
@@ -264,19 +257,13 @@ impl Saver {
     }
 
     /// Writes a checkpoint: everything up to and including the hour `last_epoch`.
-    pub fn save(
-        &mut self,
-        last_epoch: Option<i64>,
-        totals: &Totals,
-        deferred: &[DeferredRecord],
-        dedup: &Dedup,
-    ) -> Result<()> {
+    pub fn save(&mut self, last_epoch: Option<i64>, totals: &Totals, dedup: &Dedup) -> Result<()> {
+        let totals = totals.state().context("cannot encode the state")?;
         let checkpoint = CheckpointRef {
             run: &self.run,
             last_epoch,
             finished: &self.finished,
-            totals,
-            deferred,
+            totals: &totals,
             dedup,
         };
         let mut bytes = MAGIC.to_vec();

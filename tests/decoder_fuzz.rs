@@ -18,8 +18,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use trailsift::aggregate::{Accumulators, RecordFilter};
-use trailsift::pipeline::ObjectParser;
+use trailsift::engine::{Gate, ObjectParser, RecordFilter, Tables};
 
 /// Decompressed bytes allowed per object in this test: small, so that a bomb is cheap.
 const CAP: u64 = 1 << 20;
@@ -129,8 +128,13 @@ fn check(parser: &mut ObjectParser, input: Input) -> Result<(), TestCaseError> {
     };
     DECODED.fetch_add(1, Ordering::Relaxed);
     prop_assert!(len as u64 <= CAP, "decoded {len} bytes past the cap");
-    let mut acc = Accumulators::default();
-    if parser.fold(len, &mut acc, &RecordFilter::default()).is_ok() {
+    let mut acc = Tables::default();
+    let filter = RecordFilter::default();
+    let gate = Gate {
+        filter: &filter,
+        epoch: None,
+    };
+    if parser.fold(len, &mut acc, &gate).is_ok() {
         READ.fetch_add(1, Ordering::Relaxed);
         let r = &acc.records;
         prop_assert_eq!(

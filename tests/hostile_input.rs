@@ -52,21 +52,22 @@ fn records(rs: &[Value]) -> Vec<u8> {
 }
 
 /// Writes one object of every bad kind next to good ones; returns (key fragment, expected
-/// words of the reason) for each object that must fail.
-fn hostile_trail(root: &Path) -> Vec<(String, &'static str)> {
+/// `kind` and words of the reason) for each object that must fail.
+fn hostile_trail(root: &Path) -> Vec<(String, &'static str, &'static str)> {
     let mut failing = Vec::new();
-    let mut put = |minute: u32, tag: &str, bytes: Vec<u8>, reason: Option<&'static str>| {
-        let path = log_path(root, minute, tag);
-        std::fs::write(&path, bytes).expect("write");
-        if let Some(reason) = reason {
-            let name = path
-                .file_name()
-                .expect("name")
-                .to_string_lossy()
-                .into_owned();
-            failing.push((name, reason));
-        }
-    };
+    let mut put =
+        |minute: u32, tag: &str, bytes: Vec<u8>, fails: Option<(&'static str, &'static str)>| {
+            let path = log_path(root, minute, tag);
+            std::fs::write(&path, bytes).expect("write");
+            if let Some((kind, reason)) = fails {
+                let name = path
+                    .file_name()
+                    .expect("name")
+                    .to_string_lossy()
+                    .into_owned();
+                failing.push((name, kind, reason));
+            }
+        };
     // Good objects: 3 KMS records in all.
     put(
         0,
@@ -76,35 +77,40 @@ fn hostile_trail(root: &Path) -> Vec<(String, &'static str)> {
     );
     let whole = gzip(&records(&[kms_decrypt(2, "aws-cli/2.15.0")]));
 
-    put(1, "empty", Vec::new(), Some("empty object"));
-    put(2, "notgzip", b"hello, not gzip".to_vec(), Some("not gzip"));
+    put(1, "empty", Vec::new(), Some(("decode", "empty object")));
+    put(
+        2,
+        "notgzip",
+        b"hello, not gzip".to_vec(),
+        Some(("decode", "not gzip")),
+    );
     put(
         3,
         "truncated",
         whole[..whole.len() / 2].to_vec(),
-        Some("truncated"),
+        Some(("decode", "truncated")),
     );
     let mut bad_crc = whole.clone();
     let n = bad_crc.len();
     bad_crc[n - 6] ^= 0xff;
-    put(4, "badcrc", bad_crc, Some("corrupt"));
+    put(4, "badcrc", bad_crc, Some(("decode", "corrupt")));
     put(
         5,
         "notjson",
         gzip(b"this is text, not JSON"),
-        Some("invalid JSON"),
+        Some(("invalid_json", "invalid JSON")),
     );
     put(
         6,
         "norecords",
         gzip(br#"{"Events": []}"#),
-        Some("no \"Records\" key"),
+        Some(("not_a_log_file", "no \"Records\" key")),
     );
     put(
         7,
         "recordsobj",
         gzip(br#"{"Records": {"a": 1}}"#),
-        Some("\"Records\" is not an array"),
+        Some(("not_a_log_file", "\"Records\" is not an array")),
     );
     // Invalid UTF-8 inside a string makes the whole document invalid JSON.
     let mut bad_utf8 = records(&[kms_decrypt(3, "AGENT")]);
@@ -113,13 +119,18 @@ fn hostile_trail(root: &Path) -> Vec<(String, &'static str)> {
         .position(|w| w == b"AGENT")
         .expect("agent in the JSON");
     bad_utf8[at..at + 2].copy_from_slice(&[0xff, 0xfe]);
-    put(8, "badutf8", gzip(&bad_utf8), Some("invalid JSON"));
+    put(
+        8,
+        "badutf8",
+        gzip(&bad_utf8),
+        Some(("invalid_json", "invalid JSON")),
+    );
     // A bomb: 64 MiB of zeros that gzip to about 64 KB, over a 16 MiB cap.
     put(
         9,
         "bomb",
         gzip(&vec![b'0'; 64 << 20]),
-        Some("--max-object-bytes"),
+        Some(("too_large", "--max-object-bytes")),
     );
     // Nested 100,000 deep: beyond the parser's depth limit, a named failure, not a crash.
     let deep = format!(
@@ -127,7 +138,12 @@ fn hostile_trail(root: &Path) -> Vec<(String, &'static str)> {
         r#"{"d":"#.repeat(100_000),
         "}".repeat(100_000)
     );
-    put(11, "toodeep", gzip(deep.as_bytes()), Some("invalid JSON"));
+    put(
+        11,
+        "toodeep",
+        gzip(deep.as_bytes()),
+        Some(("invalid_json", "invalid JSON")),
+    );
 
     // Partly bad, kept where the format allows: a number and a string among the records
     // (2 malformed), a record of odd field types, one with 100 KB of requestParameters, one
@@ -171,7 +187,7 @@ fn every_bad_object_is_named_and_the_good_records_are_kept() {
     assert_eq!(s["objects"]["failed"], failing.len() as u64, "{s}");
     let failures = s["failures"].as_array().expect("failures");
     assert_eq!(failures.len(), failing.len(), "{s}");
-    for (name, reason) in &failing {
+    for (name, kind, reason) in &failing {
         let f = failures
             .iter()
             .find(|f| {
@@ -180,6 +196,7 @@ fn every_bad_object_is_named_and_the_good_records_are_kept() {
                     .is_some_and(|k| k.ends_with(name.as_str()))
             })
             .unwrap_or_else(|| panic!("{name} is not named in failures: {s}"));
+        assert_eq!(f["kind"], *kind, "{name}: {f}");
         let got = f["reason"].as_str().expect("reason");
         assert!(
             got.contains(reason),

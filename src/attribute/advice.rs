@@ -33,10 +33,17 @@ pub fn client_label(ua: &UserAgent<'_>) -> String {
 }
 
 /// Advice for an S3 request signed with SigV2. `agent` is the logged agent without brackets.
+/// (Parses the agent: the analysis takes its advice from attribute::client, which parses
+/// each distinct agent once.)
 pub fn sigv2_advice(agent: Option<&str>, auth_method: Option<&str>) -> String {
-    let ua = agent.map(parse);
-    if is_presigned(auth_method) {
-        let fetcher = ua.as_ref().map_or_else(
+    for_sigv2(agent.map(parse).as_ref(), is_presigned(auth_method))
+}
+
+/// Advice for an S3 request signed with SigV2 by the client `ua` (`None`: no agent logged);
+/// `presigned`: a presigned URL, whose agent is the fetcher's, not the signer's.
+pub fn for_sigv2(ua: Option<&UserAgent<'_>>, presigned: bool) -> String {
+    if presigned {
+        let fetcher = ua.map_or_else(
             || "a client without a user agent".to_owned(),
             |ua| match ua.kind {
                 UaKind::Browser => format!("a browser ({})", client_label(ua)),
@@ -132,9 +139,14 @@ fn client_advice(ua: &UserAgent<'_>, v: &Verdict<'_>) -> String {
     }
 }
 
-/// Advice for a request over TLS 1.0 or 1.1.
+/// Advice for a request over TLS 1.0 or 1.1. `agent` is the logged agent without brackets.
 pub fn tls_advice(agent: Option<&str>) -> String {
-    let Some(ua) = agent.map(parse) else {
+    for_tls(agent.map(parse).as_ref())
+}
+
+/// Advice for a request over TLS 1.0 or 1.1 by the client `ua` (`None`: no agent logged).
+pub fn for_tls(ua: Option<&UserAgent<'_>>) -> String {
+    let Some(ua) = ua else {
         return "no user agent logged: find the client by principal and source IP, then make it use TLS 1.2 or later".to_owned();
     };
     let label = client_label(&ua);

@@ -2,7 +2,7 @@
 //! default quotas per region.
 
 /// Symmetric cryptographic operations: they share one request quota per account and region
-/// per second (CLOUDTRAIL.md §4). Only these count toward `kms_rates`.
+/// per second (docs/CLOUDTRAIL.md §4). Only these count toward `kms_rates`.
 pub fn is_symmetric_operation(event_name: &str) -> bool {
     matches!(
         event_name,
@@ -18,15 +18,6 @@ pub fn is_symmetric_operation(event_name: &str) -> bool {
 }
 
 pub const THROTTLING_ERROR: &str = "ThrottlingException";
-
-/// Calls that return a new data key, the ones a data key cache (AWS Encryption SDK) serves.
-/// Data key *pairs* are left out: the Encryption SDK does not cache them.
-pub fn is_data_key_generation(event_name: &str) -> bool {
-    matches!(
-        event_name,
-        "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext"
-    )
-}
 
 /// Why a KMS call was made, as far as the record tells: the `caller_kind` column.
 #[derive(

@@ -1,4 +1,4 @@
-//! Who made a call (DESIGN.md, attribution rules).
+//! Who made a call (docs/DESIGN.md, attribution rules).
 
 use crate::record::{Identity, Record};
 

@@ -29,7 +29,7 @@ pub fn observed(data: &S3EventData<'_>) -> Option<Evidence> {
         .map(|_| Evidence::Observed)
 }
 
-/// SigV2 only ever worked in the regions launched before 2014 (CLOUDTRAIL.md §3): anywhere
+/// SigV2 only ever worked in the regions launched before 2014 (docs/CLOUDTRAIL.md §3): anywhere
 /// else even an old client signed with SigV4, so nothing can be inferred there.
 pub const SIGV2_REGIONS: [&str; 8] = [
     "us-east-1",

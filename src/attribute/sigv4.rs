@@ -1,6 +1,6 @@
 //! Which client versions can sign S3 requests with SigV4: the one table of the project.
 //!
-//! From AWS's "Moving from Signature Version 2 to Signature Version 4" table (CLOUDTRAIL.md §3).
+//! From AWS's "Moving from Signature Version 2 to Signature Version 4" table (docs/CLOUDTRAIL.md §3).
 //! The minimum depends on the major line of a client, not only on its family: Java v1 needs
 //! 1.11.201 while every Java v2 signs with SigV4; Ruby v1 and v2 never can, Ruby v3 always
 //! does. So the table is keyed by family *and* major version. Below a line's minimum a

@@ -12,11 +12,12 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use super::kms_insights::Text;
 use super::kms_insights::{BucketStatus, HourPeak, KmsInsights, Projection, Scope, peak};
 use super::report::{ReportInput, dollars, percent};
-use super::rows::{RateRow, Text};
 use super::terminal_safe;
 use crate::attribute::kms::{DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH};
+use crate::tables::kms_rates::Row as RateRow;
 use crate::time::{SECONDS_PER_HOUR, format_rfc3339};
 
 /// Escapes text for HTML element content and double- or single-quoted attributes. Control
@@ -100,7 +101,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
 
 fn header(out: &mut String, input: &ReportInput<'_>) {
     let a = input.analysis;
-    let r = &a.acc.records;
+    let r = &a.tables.records;
     let _ = writeln!(out, "<h1>trailsift report</h1>");
     let _ = writeln!(
         out,
@@ -788,7 +789,7 @@ fn sigv2(out: &mut String, input: &ReportInput<'_>) {
         Text<'a>,
         Text<'a>,
         Text<'a>,
-        Text<'static>,
+        Text<'a>,
         &'static str,
     );
     let mut by: BTreeMap<Client<'_>, u64> = BTreeMap::new();
@@ -798,7 +799,7 @@ fn sigv2(out: &mut String, input: &ReportInput<'_>) {
             r.user_agent,
             r.ua_family,
             r.ua_version,
-            r.client.sigv4_min_version,
+            r.sigv4_min_version,
             r.evidence,
         ))
         .or_default() += r.tally.count;

@@ -5,144 +5,18 @@
 //! Every figure here is an estimate with its method stated next to it (README, "Reading the
 //! KMS insights"); the counts it starts from are exact.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use super::rows::{KmsCallRow, RateRow, Rows, Text};
-use crate::aggregate::Accumulators;
-use crate::aggregate::caching::CachingGroup;
-use crate::aggregate::rates::SecondCounts;
-use crate::attribute::kms::{
-    CallerKind, DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH, THROTTLING_ERROR,
-};
-use crate::time::{SECONDS_PER_DAY, SECONDS_PER_HOUR, hour_of};
+use crate::attribute::kms::CallerKind;
+use crate::tables::kms_rates::{self, SecondCounts};
+use crate::tables::{Rows, Tables, kms_bucket_keys, kms_cost, kms_data_key_caching};
+use crate::time::SECONDS_PER_HOUR;
 
-/// The analysed span: from the hour of the earliest attributed event to the end of the hour
-/// of the latest. Projections divide by it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Span {
-    pub start: i64,
-    pub end: i64,
-}
+pub use crate::tables::kms_bucket_keys::BucketStatus;
+pub use crate::tables::kms_cost::billable_per_month;
+pub use crate::tables::projection::Projection;
 
-impl Span {
-    pub fn days(&self) -> f64 {
-        (self.end - self.start) as f64 / SECONDS_PER_DAY as f64
-    }
-
-    pub fn hours(&self) -> i64 {
-        (self.end - self.start) / SECONDS_PER_HOUR
-    }
-}
-
-/// Turns calls over the span into projected calls and dollars.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Projection {
-    pub span: Span,
-    /// US dollars per 10,000 requests.
-    pub price_per_10k: f64,
-}
-
-impl Projection {
-    pub fn per_day(&self, calls: u64) -> f64 {
-        calls as f64 / self.span.days()
-    }
-
-    pub fn per_month(&self, calls: u64) -> f64 {
-        self.per_day(calls) * DAYS_PER_MONTH
-    }
-
-    pub fn usd(&self, requests: f64) -> f64 {
-        requests * self.price_per_10k / 10_000.0
-    }
-}
-
-/// `kms_cost.parquet`: calls and their cost per account, per principal and per key.
-#[derive(Debug, Clone)]
-pub struct CostRow<'a> {
-    /// `account`, `principal` or `key`.
-    pub scope: &'static str,
-    pub account_id: Text<'a>,
-    pub principal: Text<'a>,
-    pub key_arn: Text<'a>,
-    pub calls: u64,
-    pub throttled: u64,
-}
-
-/// `kms_bucket_keys.parquet`: KMS calls S3 made for one principal on one bucket.
-#[derive(Debug, Clone)]
-pub struct BucketKeyRow<'a> {
-    pub account_id: Text<'a>,
-    pub region: Text<'a>,
-    pub s3_bucket: &'a str,
-    pub principal: Text<'a>,
-    /// Calls whose context is an object ARN: one data key per object, no Bucket Key.
-    pub object_arn_calls: u64,
-    /// Calls whose context is the bucket ARN: served by a Bucket Key.
-    pub bucket_arn_calls: u64,
-    /// Of the object-ARN calls, what would remain with a Bucket Key: one per (hour, key,
-    /// operation) in which this principal made any (see `bucket_key_estimate`).
-    pub calls_with_bucket_key: u64,
-    pub bucket_status: BucketStatus,
-    pub first_seen: i64,
-    pub last_seen: i64,
-}
-
-impl BucketKeyRow<'_> {
-    pub fn saved_calls(&self) -> u64 {
-        self.object_arn_calls - self.calls_with_bucket_key
-    }
-}
-
-/// What the calls say about a bucket's Bucket Key, over every principal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum BucketStatus {
-    /// Only object ARNs: no Bucket Key. Enable it, then re-copy the objects read often.
-    Off,
-    /// Bucket ARNs and object ARNs: a Bucket Key is on, but objects written before it was
-    /// enabled still call KMS per object until they are copied onto themselves.
-    OnWithOlderObjects,
-    /// Only bucket ARNs: nothing to do.
-    On,
-}
-
-impl BucketStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BucketStatus::Off => "bucket_key_off",
-            BucketStatus::OnWithOlderObjects => "bucket_key_on_older_objects",
-            BucketStatus::On => "bucket_key_on",
-        }
-    }
-
-    pub fn advice(self) -> &'static str {
-        match self {
-            BucketStatus::Off => "enable an S3 Bucket Key, then re-copy the objects read often",
-            BucketStatus::OnWithOlderObjects => {
-                "Bucket Key on: re-copy the objects written before it (S3 Batch Operations copy)"
-            }
-            BucketStatus::On => "Bucket Key on",
-        }
-    }
-}
-
-/// `kms_data_key_caching.parquet`: one (principal, key, encryption context) of direct data
-/// key requests a cache could serve.
-#[derive(Debug, Clone)]
-pub struct CachingRow<'a> {
-    pub account_id: Text<'a>,
-    pub region: Text<'a>,
-    pub principal: Text<'a>,
-    pub key_arn: Text<'a>,
-    pub context: u64,
-    pub group: &'a CachingGroup,
-}
-
-impl CachingRow<'_> {
-    /// The fingerprint as users see it: 16 lower-case hex digits.
-    pub fn context_hex(&self) -> String {
-        format!("{:016x}", self.context)
-    }
-}
+pub type Text<'a> = Option<&'a str>;
 
 /// An account and region: what the symmetric quota applies to.
 pub type Scope<'a> = (Text<'a>, Text<'a>);
@@ -188,17 +62,12 @@ pub struct RecurringSpike<'a> {
 
 /// Exact peak of an hour, earliest second on a tie (as `SecondCounts::stats`).
 pub fn peak(counts: &SecondCounts) -> (u16, u64) {
-    counts
-        .per_second
-        .iter()
-        .map(|(&s, &c)| (s, u64::from(c)))
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-        .unwrap_or((0, 0))
+    counts.peak()
 }
 
 /// Per account and region, the hours in order. Relies on `Rows`' order: by hour, account
 /// and region, the account-and-region row before its principals.
-pub fn hour_peaks<'a>(rates: &[RateRow<'a>]) -> BTreeMap<Scope<'a>, Vec<HourPeak<'a>>> {
+pub fn hour_peaks<'a>(rates: &[kms_rates::Row<'a>]) -> BTreeMap<Scope<'a>, Vec<HourPeak<'a>>> {
     let mut scopes: BTreeMap<Scope<'a>, Vec<HourPeak<'a>>> = BTreeMap::new();
     let mut current: Option<(Scope<'a>, i64)> = None;
     for row in rates {
@@ -323,25 +192,17 @@ pub struct KmsInsights<'a> {
     pub projection: Option<Projection>,
     pub price_per_10k: f64,
     pub cache_max_age: i64,
-    pub cost: Vec<CostRow<'a>>,
-    pub bucket_keys: Vec<BucketKeyRow<'a>>,
-    pub caching: Vec<CachingRow<'a>>,
+    pub cost: &'a [kms_cost::Row<'a>],
+    pub bucket_keys: &'a [kms_bucket_keys::Row<'a>],
+    pub caching: &'a [kms_data_key_caching::Row<'a>],
     /// KMS calls per caller kind over the span.
     pub calls_by_kind: BTreeMap<CallerKind, u64>,
 }
 
 impl<'a> KmsInsights<'a> {
-    pub fn build(acc: &'a Accumulators, rows: &Rows<'a>, price_per_10k: f64) -> KmsInsights<'a> {
-        let projection = match (acc.records.first_event, acc.records.last_event) {
-            (Some(first), Some(last)) => Some(Projection {
-                span: Span {
-                    start: hour_of(first),
-                    end: hour_of(last) + SECONDS_PER_HOUR,
-                },
-                price_per_10k,
-            }),
-            _ => None,
-        };
+    pub fn build(tables: &'a Tables, rows: &'a Rows<'a>, price_per_10k: f64) -> KmsInsights<'a> {
+        let r = &tables.records;
+        let projection = Projection::of(r.first_event, r.last_event, price_per_10k);
         let mut calls_by_kind = BTreeMap::new();
         for r in &rows.kms_calls {
             *calls_by_kind.entry(r.caller_kind).or_default() += r.tally.count;
@@ -352,10 +213,10 @@ impl<'a> KmsInsights<'a> {
             hour_peaks,
             projection,
             price_per_10k,
-            cache_max_age: acc.caching.max_age,
-            cost: cost_rows(&rows.kms_calls),
-            bucket_keys: bucket_key_rows(&rows.kms_calls),
-            caching: caching_rows(acc),
+            cache_max_age: tables.caching.max_age,
+            cost: &rows.cost,
+            bucket_keys: &rows.bucket_keys,
+            caching: &rows.caching,
             calls_by_kind,
         }
     }
@@ -379,166 +240,4 @@ impl<'a> KmsInsights<'a> {
                 .sum(),
         )
     }
-}
-
-/// Requests a month beyond the free tier (per account, all regions together).
-pub fn billable_per_month(requests_per_month: f64) -> f64 {
-    (requests_per_month - FREE_TIER_REQUESTS_PER_MONTH as f64).max(0.0)
-}
-
-fn cost_rows<'a>(calls: &[KmsCallRow<'a>]) -> Vec<CostRow<'a>> {
-    type Group<'a> = (&'static str, Text<'a>, Text<'a>, Text<'a>);
-    let mut groups: BTreeMap<Group<'a>, (u64, u64)> = BTreeMap::new();
-    for r in calls {
-        let throttled = u64::from(r.error_code == Some(THROTTLING_ERROR)) * r.tally.count;
-        for g in [
-            ("account", r.account_id, None, None),
-            ("principal", r.account_id, r.principal, None),
-            ("key", r.account_id, None, r.key_arn),
-        ] {
-            let e = groups.entry(g).or_default();
-            e.0 += r.tally.count;
-            e.1 += throttled;
-        }
-    }
-    let mut rows: Vec<CostRow<'a>> = groups
-        .into_iter()
-        .map(
-            |((scope, account_id, principal, key_arn), (calls, throttled))| CostRow {
-                scope,
-                account_id,
-                principal,
-                key_arn,
-                calls,
-                throttled,
-            },
-        )
-        .collect();
-    let rank = |s: &str| match s {
-        "account" => 0,
-        "principal" => 1,
-        _ => 2,
-    };
-    rows.sort_by(|a, b| {
-        rank(a.scope)
-            .cmp(&rank(b.scope))
-            .then(b.calls.cmp(&a.calls))
-            .then((a.account_id, a.principal, a.key_arn).cmp(&(
-                b.account_id,
-                b.principal,
-                b.key_arn,
-            )))
-    });
-    rows
-}
-
-/// The Bucket Key estimate. With an S3 Bucket Key, S3 asks KMS for a bucket-level key and
-/// reuses it for a limited time for the same requester, instead of one data key per object.
-/// AWS does not publish that lifetime; this assumes at most an hour, so that a principal
-/// still makes one call per (hour, key, operation) in which it calls at all. That is an upper
-/// bound on what remains, so the savings are a lower bound (AWS quotes "up to 99%").
-fn bucket_key_rows<'a>(calls: &[KmsCallRow<'a>]) -> Vec<BucketKeyRow<'a>> {
-    type Group<'a> = (Text<'a>, Text<'a>, &'a str, Text<'a>);
-    struct Acc<'a> {
-        object: u64,
-        bucket: u64,
-        slots: BTreeSet<(i64, Text<'a>, Text<'a>)>,
-        first: i64,
-        last: i64,
-    }
-    let mut groups: BTreeMap<Group<'a>, Acc<'a>> = BTreeMap::new();
-    // bucket -> (seen with a bucket ARN, seen with an object ARN)
-    let mut buckets: BTreeMap<&'a str, (bool, bool)> = BTreeMap::new();
-    for r in calls {
-        let (Some(bucket), Some(bucket_key)) = (r.s3_bucket, r.bucket_key) else {
-            continue;
-        };
-        if r.caller_kind != CallerKind::S3SseKms {
-            continue;
-        }
-        let g = groups
-            .entry((r.account_id, r.region, bucket, r.principal))
-            .or_insert_with(|| Acc {
-                object: 0,
-                bucket: 0,
-                slots: BTreeSet::new(),
-                first: r.tally.first_seen,
-                last: r.tally.last_seen,
-            });
-        g.first = g.first.min(r.tally.first_seen);
-        g.last = g.last.max(r.tally.last_seen);
-        let seen = buckets.entry(bucket).or_default();
-        if bucket_key {
-            g.bucket += r.tally.count;
-            seen.0 = true;
-        } else {
-            g.object += r.tally.count;
-            g.slots.insert((r.hour, r.key_arn, r.event_name));
-            seen.1 = true;
-        }
-    }
-    let mut rows: Vec<BucketKeyRow<'a>> = groups
-        .into_iter()
-        .map(|((account_id, region, s3_bucket, principal), g)| {
-            let bucket_status = match buckets.get(s3_bucket) {
-                Some((true, true)) => BucketStatus::OnWithOlderObjects,
-                Some((true, false)) => BucketStatus::On,
-                _ => BucketStatus::Off,
-            };
-            BucketKeyRow {
-                account_id,
-                region,
-                s3_bucket,
-                principal,
-                object_arn_calls: g.object,
-                bucket_arn_calls: g.bucket,
-                calls_with_bucket_key: g.slots.len() as u64,
-                bucket_status,
-                first_seen: g.first,
-                last_seen: g.last,
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| {
-        b.saved_calls().cmp(&a.saved_calls()).then(
-            (a.s3_bucket, a.account_id, a.region, a.principal).cmp(&(
-                b.s3_bucket,
-                b.account_id,
-                b.region,
-                b.principal,
-            )),
-        )
-    });
-    rows
-}
-
-/// Groups a cache would relieve (at least one call saved), most saved first.
-fn caching_rows(acc: &Accumulators) -> Vec<CachingRow<'_>> {
-    let s = |id| acc.strings.resolve(id);
-    let mut rows: Vec<CachingRow<'_>> = acc
-        .caching
-        .groups
-        .iter()
-        .filter(|(_, g)| g.saved() > 0)
-        .map(|(k, group)| CachingRow {
-            account_id: s(k.account_id),
-            region: s(k.region),
-            principal: s(k.principal),
-            key_arn: s(k.key_arn),
-            context: k.context,
-            group,
-        })
-        .collect();
-    rows.sort_by(|a, b| {
-        b.group.saved().cmp(&a.group.saved()).then(
-            (a.account_id, a.region, a.principal, a.key_arn, a.context).cmp(&(
-                b.account_id,
-                b.region,
-                b.principal,
-                b.key_arn,
-                b.context,
-            )),
-        )
-    });
-    rows
 }

@@ -1,11 +1,11 @@
-//! Writers: the Parquet files of the output contract, `summary.json` and the terminal report.
+//! Writers beyond the tables' Parquet files (each table module writes its own): the KMS
+//! insights derived from the tables, `summary.json`, its warnings and the reports.
 
 pub mod html;
 pub mod kms_insights;
-pub mod parquet;
 pub mod report;
-pub mod rows;
 pub mod summary;
+pub mod warnings;
 
 /// Makes a string from the trail safe to print on a terminal: control characters (ANSI
 /// escapes in a forged user agent, say) are shown escaped instead of being obeyed.

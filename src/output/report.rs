@@ -4,12 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::kms_insights::{BucketStatus, KmsInsights};
-use super::rows::Rows;
 use super::terminal_safe;
-use crate::aggregate::Tally;
 use crate::attribute::kms::{DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH, Quotas};
 use crate::attribute::sigv2::is_presigned;
 use crate::pipeline::Analysis;
+use crate::tables::Rows;
+use crate::tables::Tally;
 use crate::time::format_rfc3339;
 
 fn show(s: Option<&str>) -> std::borrow::Cow<'_, str> {
@@ -40,7 +40,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         wall_seconds,
     } = *input;
     let mut out = String::new();
-    let r = &a.acc.records;
+    let r = &a.tables.records;
     let _ = writeln!(
         out,
         "trailsift {}: {} objects read, {} skipped, {} failed; {} records ({} KMS, {} S3, {} malformed) in {:.2} s",
@@ -320,7 +320,7 @@ struct BucketTotals<'a> {
 
 fn bucket_keys(out: &mut String, insights: &KmsInsights<'_>, top: usize) {
     let mut buckets: BTreeMap<&str, BucketTotals<'_>> = BTreeMap::new();
-    for r in &insights.bucket_keys {
+    for r in insights.bucket_keys {
         let e = buckets.entry(r.s3_bucket).or_insert(BucketTotals {
             status: r.bucket_status,
             object_arn_calls: 0,
@@ -525,7 +525,7 @@ fn sigv2_callers(out: &mut String, a: &Analysis, rows: &Rows<'_>, top: usize) {
             r.ua_version,
             is_presigned(r.auth_method),
             r.evidence,
-            r.client.upgrade_advice.as_str(),
+            r.upgrade_advice.unwrap_or_default(),
         );
         (r.principal, key, &r.tally, r.bucket, None)
     }));
@@ -534,7 +534,7 @@ fn sigv2_callers(out: &mut String, a: &Analysis, rows: &Rows<'_>, top: usize) {
         "\nSigV2 callers (S3): what each principal must upgrade"
     );
     if principals.is_empty() {
-        let why = if a.acc.records.s3_data == 0 {
+        let why = if a.tables.records.s3_data == 0 {
             "none visible: the input has no S3 data events"
         } else {
             "none"
@@ -586,7 +586,7 @@ fn tls_callers(out: &mut String, rows: &Rows<'_>, top: usize) {
             r.ua_family,
             r.ua_version,
             r.tls_version,
-            r.client.upgrade_advice.as_str(),
+            r.upgrade_advice.unwrap_or_default(),
         );
         let service = r.event_source.map(|s| s.trim_end_matches(".amazonaws.com"));
         (r.principal, key, &r.tally, service, r.cipher_suite)

@@ -9,7 +9,10 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::kms_insights::KmsInsights;
-use crate::pipeline::{Analysis, AnalyzeConfig, Failure};
+use super::warnings::Warning;
+use crate::config::AnalyzeConfig;
+use crate::failure::Failure;
+use crate::pipeline::Analysis;
 use crate::record::Malformed;
 use crate::resume::ResumeStats;
 use crate::source::SkippedObjects;
@@ -28,7 +31,7 @@ pub struct Summary<'a> {
     pub event_time: EventTime,
     pub deduplication: Deduplication,
     pub kms: KmsSummary,
-    pub warnings: &'a [String],
+    pub warnings: Vec<String>,
     pub wall_seconds: f64,
     pub records_per_second: u64,
     /// Present when an input was `s3://`: requests made, folders pruned, bytes fetched.
@@ -104,7 +107,7 @@ pub struct EventTime {
     pub last: Option<String>,
 }
 
-/// How duplicates were looked for (aggregate::dedup): the window and what it held.
+/// How duplicates were looked for (dedup): the window and what it held.
 #[derive(Serialize)]
 pub struct Deduplication {
     pub window_hours: i64,
@@ -141,10 +144,10 @@ pub fn build<'a>(
     cfg: &'a AnalyzeConfig,
     a: &'a Analysis,
     insights: &KmsInsights<'_>,
-    warnings: &'a [String],
+    warnings: &[Warning],
     wall_seconds: f64,
 ) -> Summary<'a> {
-    let r = &a.acc.records;
+    let r = &a.tables.records;
     let malformed_reasons = [
         Malformed::NotAnObject,
         Malformed::MissingEventTime,
@@ -213,7 +216,7 @@ pub fn build<'a>(
             peak_owner_copies_held: a.dedup.peak_deferred,
         },
         kms: kms_summary(insights),
-        warnings,
+        warnings: warnings.iter().map(ToString::to_string).collect(),
         wall_seconds,
         records_per_second: if wall_seconds > 0.0 {
             (r.total as f64 / wall_seconds) as u64
@@ -243,105 +246,7 @@ fn kms_summary(i: &KmsInsights<'_>) -> KmsSummary {
     }
 }
 
-/// A gap of more than this between a requested bound and the nearest event is reported.
-const COVERAGE_SLACK: i64 = crate::time::SECONDS_PER_HOUR;
-
-/// What a reader of an empty or partial answer must know.
-pub fn warnings(a: &Analysis, cfg: &AnalyzeConfig) -> Vec<String> {
-    let r = &a.acc.records;
-    let mut w = Vec::new();
-    if a.objects.read == 0 {
-        w.push("no CloudTrail log files were read: check the input path and filters".to_owned());
-    }
-    if r.attributed > 0 && r.kms == 0 {
-        w.push("no KMS events: the trail may exclude them (ExcludeManagementEventSources kms.amazonaws.com), so KMS callers cannot be seen".to_owned());
-    }
-    if r.attributed > 0 && r.s3_data == 0 {
-        w.push(
-            "no S3 data events: SigV2 callers cannot be seen (enable S3 data events on the trail)"
-                .to_owned(),
-        );
-    }
-    if r.s3_before_signature_logging > 0 {
-        w.push(format!(
-            "{} S3 records predate SignatureVersion logging (2019): SigV2 among them is inferred from client versions (evidence = inferred), not seen",
-            r.s3_before_signature_logging
-        ));
-    }
-    if a.objects.failed > 0 {
-        w.push(format!(
-            "{} objects failed and were not read: see failures",
-            a.objects.failed
-        ));
-    }
-    if let Some(resume) = &a.resume {
-        if !resume.late_objects.is_empty() {
-            w.push(format!(
-                "{} objects were delivered into hours the --state checkpoint had already finished and were not read: see resume.late_objects (a run with a new state file reads them)",
-                resume.late_objects.len()
-            ));
-        }
-        for e in &resume.errors {
-            w.push(format!("a checkpoint was not saved: {e}"));
-        }
-    }
-    coverage_warnings(&mut w, cfg, a);
-    if r.malformed_total() > 0 {
-        w.push(format!(
-            "{} records were malformed and not counted: see records.malformed_reasons",
-            r.malformed_total()
-        ));
-    }
-    w
-}
-
 pub fn write(path: &Path, summary: &Summary<'_>) -> Result<()> {
     let json = serde_json::to_vec_pretty(summary)?;
     std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// `--start`/`--end` asked for a range the input covers only in part: projections and peaks
-/// then describe less time than the user thinks.
-fn coverage_warnings(w: &mut Vec<String>, cfg: &AnalyzeConfig, a: &Analysis) {
-    let r = &a.acc.records;
-    let (start, end) = (cfg.filter.start, cfg.filter.end);
-    if start.is_none() && end.is_none() || a.objects.read == 0 {
-        return;
-    }
-    let (Some(first), Some(last)) = (r.first_event, r.last_event) else {
-        w.push("no events between --start and --end: the input does not cover the requested time range".to_owned());
-        return;
-    };
-    if let Some(start) = start
-        && first - start > COVERAGE_SLACK
-    {
-        w.push(format!(
-            "the input covers the requested range only in part: the earliest event is {}, {} after --start {} (missing log files, or a trail started later)",
-            format_rfc3339(first),
-            duration(first - start),
-            format_rfc3339(start)
-        ));
-    }
-    // `end` is exclusive: the last possible event is at end - 1.
-    if let Some(end) = end
-        && (end - 1) - last > COVERAGE_SLACK
-    {
-        w.push(format!(
-            "the input covers the requested range only in part: the latest event is {}, {} before --end {} (missing log files, or files not delivered yet)",
-            format_rfc3339(last),
-            duration(end - 1 - last),
-            format_rfc3339(end)
-        ));
-    }
-}
-
-/// `3 h 05 min`, `2 d 4 h`.
-fn duration(seconds: i64) -> String {
-    let minutes = seconds / 60;
-    let (d, h, m) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
-    if d > 0 {
-        format!("{d} d {h} h")
-    } else {
-        format!("{h} h {m:02} min")
-    }
 }

@@ -23,6 +23,7 @@ use aws_sdk_s3::operation::get_object::GetObjectError;
 
 use super::s3::{S3Session, S3Stats, bump, cause_chain, error_detail};
 use super::{Location, ObjectRef};
+use crate::failure::ObjectError;
 
 /// Attempts at streaming one body, on top of the SDK's retries of the call itself.
 const BODY_ATTEMPTS: u32 = 5;
@@ -30,7 +31,7 @@ const BODY_ATTEMPTS: u32 = 5;
 /// One fetched object, or why it could not be fetched.
 pub struct Fetched {
     pub object: ObjectRef,
-    pub body: Result<Bytes, String>,
+    pub body: Result<Bytes, ObjectError>,
 }
 
 /// Starts fetching `objects`; the bodies arrive on the returned channel, which closes once
@@ -67,9 +68,9 @@ async fn fetch(
     stats: &S3Stats,
     object: &ObjectRef,
     max_object_bytes: u64,
-) -> Result<Bytes, String> {
+) -> Result<Bytes, ObjectError> {
     let Location::S3 { bucket, key } = &object.location else {
-        return Err("not an S3 object".to_owned());
+        return Err(ObjectError::Fetch("not an S3 object".to_owned()));
     };
     let mut attempt = 0;
     loop {
@@ -81,15 +82,15 @@ async fn fetch(
             .key(key)
             .send()
             .await
-            .map_err(|e| describe_get_error(&e))?;
+            .map_err(|e| ObjectError::Fetch(describe_get_error(&e)))?;
         let length = response
             .content_length()
             .and_then(|l| u64::try_from(l).ok());
-        if length.is_some_and(|l| l > max_object_bytes) {
-            return Err(format!(
-                "object is {} bytes, more than --max-object-bytes ({max_object_bytes})",
-                length.unwrap_or(0)
-            ));
+        if let Some(size) = length.filter(|&l| l > max_object_bytes) {
+            return Err(ObjectError::TooLarge {
+                size,
+                max: max_object_bytes,
+            });
         }
         match response.body.collect().await {
             Ok(data) => {
@@ -105,10 +106,10 @@ async fn fetch(
                 tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
             }
             Err(e) => {
-                return Err(format!(
+                return Err(ObjectError::Fetch(format!(
                     "body cut off {attempt} times while downloading: {}",
                     cause_chain(&e)
-                ));
+                )));
             }
         }
     }

@@ -106,6 +106,20 @@ pub struct S3Stats {
     pub requests_in_flight: usize,
 }
 
+impl crate::progress::RemoteCounters for S3Stats {
+    fn list_requests(&self) -> u64 {
+        self.list_requests.load(Ordering::Relaxed)
+    }
+
+    fn objects_fetched(&self) -> u64 {
+        self.objects_fetched.load(Ordering::Relaxed)
+    }
+
+    fn bytes_fetched(&self) -> u64 {
+        self.bytes_fetched.load(Ordering::Relaxed)
+    }
+}
+
 /// Folders the layout walk did not open, by reason.
 #[derive(Debug, Default, Serialize)]
 pub struct FoldersPruned {

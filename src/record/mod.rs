@@ -9,7 +9,8 @@
 use simd_json::prelude::*;
 use simd_json::tape::Value;
 
-use crate::attribute::{encryption_context, kms};
+pub mod encryption_context;
+
 use crate::time::parse_event_time;
 
 /// Why a record could not be used at all.
@@ -98,6 +99,17 @@ pub struct Record<'a> {
 }
 
 pub const KMS_SOURCE: &str = "kms.amazonaws.com";
+
+/// KMS calls that return a new data key, the ones a data key cache (AWS Encryption SDK)
+/// serves: only their encryption context is fingerprinted while the record is parsed (the
+/// context is gone once the buffer is reused). Data key *pairs* are left out: the
+/// Encryption SDK does not cache them.
+pub fn is_data_key_generation(event_name: &str) -> bool {
+    matches!(
+        event_name,
+        "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext"
+    )
+}
 pub const S3_SOURCE: &str = "s3.amazonaws.com";
 
 /// Reads a string field; null or absent is unknown, any other type is unknown *and odd*.
@@ -156,7 +168,7 @@ impl<'a> Record<'a> {
             KMS_SOURCE => {
                 if let Some(p) = request_parameters {
                     r.request = request_facts(p, odd);
-                    if r.event_name.is_some_and(kms::is_data_key_generation) {
+                    if r.event_name.is_some_and(is_data_key_generation) {
                         r.request.encryption_context_hash =
                             Some(encryption_context::hash(p.get("encryptionContext")));
                     }

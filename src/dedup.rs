@@ -1,6 +1,6 @@
 //! Counting each KMS call once.
 //!
-//! Two things make one call appear twice in a trail (CLOUDTRAIL.md §1):
+//! Two things make one call appear twice in a trail (docs/CLOUDTRAIL.md §1):
 //!
 //! - **Redelivery**: the same record is delivered again, with the same `eventID` (and, being
 //!   the same record, the same `eventTime`, `eventName` and recipient account: all four must
@@ -23,6 +23,10 @@
 //! A key owner's copy is not counted when read: it is set aside (owned, with its strings)
 //! and decided once every epoch that could hold its caller's copy has been read, that is,
 //! `window` hours of delivery later. It is then counted, or dropped as a duplicate.
+//!
+//! [`Dedup`] owns all of it: the window of frozen sets, the copies set aside and its
+//! statistics; it is what a `--state` checkpoint saves of deduplication. [`EpochView`] is
+//! the part the workers of one epoch share, handed back to [`Dedup::close`].
 //!
 //! What is matched depends only on the files' delivery hours, never on thread timing, so
 //! the outputs are identical whatever `--threads` is.
@@ -51,7 +55,7 @@ use std::sync::{Arc, Mutex};
 
 use rustc_hash::{FxHashSet, FxHasher};
 
-use crate::attribute::encryption_context::mix64;
+use crate::record::encryption_context::mix64;
 use crate::record::{Identity, Record, RequestFacts, S3EventData, TlsDetails};
 use crate::time::SECONDS_PER_HOUR;
 
@@ -199,6 +203,8 @@ pub struct EpochView {
     callers: ShardedSet,
     /// Frozen `eventID` sets of the earlier epochs still inside the window.
     earlier_events: Vec<Arc<FrozenSet>>,
+    /// Key owners' copies read in this epoch, set aside until their window is read.
+    set_aside: Mutex<Vec<DeferredRecord>>,
 }
 
 impl std::fmt::Debug for EpochView {
@@ -237,6 +243,15 @@ impl EpochView {
 
     pub fn hour(&self) -> Option<i64> {
         self.hour
+    }
+
+    /// Keeps a key owner's copy (an [`Admission::OwnerCopy`]) until it can be decided.
+    pub fn set_aside(&self, r: &Record<'_>, shared: u64) {
+        let copy = DeferredRecord::new(r, shared, self.hour);
+        self.set_aside
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(copy);
     }
 }
 
@@ -416,6 +431,8 @@ pub struct Dedup {
     window_hours: i64,
     frozen_events: VecDeque<(Option<i64>, Arc<FrozenSet>)>,
     frozen_callers: VecDeque<(Option<i64>, FrozenSet)>,
+    /// Key owners' copies set aside, not decided yet.
+    deferred: Vec<DeferredRecord>,
     stats: DedupStats,
 }
 
@@ -434,6 +451,7 @@ impl Dedup {
             window_hours,
             frozen_events: VecDeque::new(),
             frozen_callers: VecDeque::new(),
+            deferred: Vec::new(),
             stats: DedupStats {
                 window_hours,
                 ..DedupStats::default()
@@ -449,15 +467,10 @@ impl Dedup {
     /// delivery time). Epochs must be opened in increasing order, `None` first. Decides the
     /// set-aside copies that can no longer meet their caller's copy, and drops keys that can
     /// no longer match anything.
-    pub fn open(
-        &mut self,
-        hour: Option<i64>,
-        deferred: &mut Vec<DeferredRecord>,
-        sink: &mut impl DeferredSink,
-    ) -> Arc<EpochView> {
+    pub fn open(&mut self, hour: Option<i64>, sink: &mut impl DeferredSink) -> Arc<EpochView> {
         let w = self.window_hours * SECONDS_PER_HOUR;
         // A copy set aside in epoch e can meet callers of epochs up to e + w.
-        self.decide(deferred, sink, |e| match (e, hour) {
+        self.decide(sink, |e| match (e, hour) {
             (None, Some(_)) => true,
             (Some(e), Some(h)) => e + w < h,
             _ => false,
@@ -484,11 +497,19 @@ impl Dedup {
                 .iter()
                 .map(|(_, s)| Arc::clone(s))
                 .collect(),
+            set_aside: Mutex::new(Vec::new()),
         })
     }
 
-    /// Closes an epoch once every object of it was read.
-    pub fn close(&mut self, view: &EpochView, deferred_now: usize) {
+    /// Closes an epoch once every object of it was read, taking the copies it set aside.
+    pub fn close(&mut self, view: &EpochView) {
+        self.deferred.append(
+            &mut view
+                .set_aside
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let deferred_now = self.deferred.len();
         let events = view.events.freeze();
         let callers = view.callers.freeze();
         self.frozen_events
@@ -500,21 +521,21 @@ impl Dedup {
     }
 
     /// Decides every copy still set aside (end of the run).
-    pub fn finish(&mut self, deferred: &mut Vec<DeferredRecord>, sink: &mut impl DeferredSink) {
-        self.decide(deferred, sink, |_| true);
+    pub fn finish(&mut self, sink: &mut impl DeferredSink) {
+        self.decide(sink, |_| true);
         self.frozen_events.clear();
         self.frozen_callers.clear();
     }
 
-    fn decide(
-        &self,
-        deferred: &mut Vec<DeferredRecord>,
-        sink: &mut impl DeferredSink,
-        ready: impl Fn(Option<i64>) -> bool,
-    ) {
+    /// Copies set aside and not decided yet.
+    pub fn deferred(&self) -> usize {
+        self.deferred.len()
+    }
+
+    fn decide(&mut self, sink: &mut impl DeferredSink, ready: impl Fn(Option<i64>) -> bool) {
         let w = self.window_hours * SECONDS_PER_HOUR;
         let mut keep = Vec::new();
-        for d in deferred.drain(..) {
+        for d in std::mem::take(&mut self.deferred) {
             if !ready(d.epoch_hour) {
                 keep.push(d);
                 continue;
@@ -534,7 +555,7 @@ impl Dedup {
                 sink.count(&d.as_record());
             }
         }
-        *deferred = keep;
+        self.deferred = keep;
     }
 }
 
@@ -597,7 +618,7 @@ mod tests {
     #[test]
     fn a_reused_event_id_on_another_event_is_not_a_copy() {
         let mut dedup = Dedup::new(1);
-        let e = dedup.open(Some(0), &mut Vec::new(), &mut Tally::default());
+        let e = dedup.open(Some(0), &mut Tally::default());
         let first = record(A, None, "1", "1");
         let mut later = first;
         later.event_time += 60;
@@ -613,17 +634,16 @@ mod tests {
     fn same_event_id_is_a_duplicate_within_the_window_only() {
         let h = 1_772_323_200;
         let mut dedup = Dedup::new(1);
-        let mut deferred = Vec::new();
         let mut sink = Tally::default();
-        let e0 = dedup.open(Some(h), &mut deferred, &mut sink);
+        let e0 = dedup.open(Some(h), &mut sink);
         assert_eq!(e0.admit(&record(A, None, "1", "1")), Admission::New);
         assert_eq!(e0.admit(&record(A, None, "1", "1")), Admission::Duplicate);
-        dedup.close(&e0, 0);
-        let e1 = dedup.open(Some(h + 3600), &mut deferred, &mut sink);
+        dedup.close(&e0);
+        let e1 = dedup.open(Some(h + 3600), &mut sink);
         assert_eq!(e1.admit(&record(A, None, "1", "1")), Admission::Duplicate);
-        dedup.close(&e1, 0);
+        dedup.close(&e1);
         // Three delivery hours later the first copy is forgotten: counted again.
-        let e3 = dedup.open(Some(h + 3 * 3600), &mut deferred, &mut sink);
+        let e3 = dedup.open(Some(h + 3 * 3600), &mut sink);
         assert_eq!(e3.admit(&record(A, None, "1", "1")), Admission::New);
     }
 
@@ -631,43 +651,36 @@ mod tests {
     fn owner_copy_is_dropped_when_the_callers_copy_is_near_and_counted_otherwise() {
         let h = 1_772_323_200;
         let mut dedup = Dedup::new(1);
-        let mut deferred = Vec::new();
         let mut sink = Tally::default();
-        let e0 = dedup.open(Some(h), &mut deferred, &mut sink);
+        let e0 = dedup.open(Some(h), &mut sink);
         // Owner's copy first (account 2 holds the key, account 1 called).
         match e0.admit(&record(A, Some(S), "2", "1")) {
-            Admission::OwnerCopy { shared } => deferred.push(DeferredRecord::new(
-                &record(A, Some(S), "2", "1"),
-                shared,
-                Some(h),
-            )),
+            Admission::OwnerCopy { shared } => e0.set_aside(&record(A, Some(S), "2", "1"), shared),
             other => panic!("{other:?}"),
         }
         // An owner's copy whose caller never shows up.
         let lonely = "5b6c7d8e-0000-4f00-a000-0000000000bb";
         match e0.admit(&record(B, Some(lonely), "2", "1")) {
-            Admission::OwnerCopy { shared } => deferred.push(DeferredRecord::new(
-                &record(B, Some(lonely), "2", "1"),
-                shared,
-                Some(h),
-            )),
+            Admission::OwnerCopy { shared } => {
+                e0.set_aside(&record(B, Some(lonely), "2", "1"), shared)
+            }
             other => panic!("{other:?}"),
         }
-        dedup.close(&e0, deferred.len());
+        dedup.close(&e0);
         // The caller's copy, delivered in the next hour.
-        let e1 = dedup.open(Some(h + 3600), &mut deferred, &mut sink);
+        let e1 = dedup.open(Some(h + 3600), &mut sink);
         assert_eq!(
-            deferred.len(),
+            dedup.deferred(),
             2,
             "not decided while the caller's copy may come"
         );
         let caller = "0f000000-0000-4000-8000-000000000003";
         assert_eq!(e1.admit(&record(caller, Some(S), "1", "1")), Admission::New);
-        dedup.close(&e1, deferred.len());
-        dedup.finish(&mut deferred, &mut sink);
+        dedup.close(&e1);
+        dedup.finish(&mut sink);
         assert_eq!(sink.dropped, 1);
         assert_eq!(sink.counted, vec![B.to_owned()]);
-        assert!(deferred.is_empty());
+        assert_eq!(dedup.deferred(), 0);
     }
 
     #[test]

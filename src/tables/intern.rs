@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 pub type Sym = u32;
 pub const NULL: Sym = 0;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Interner {
     ids: FxHashMap<Box<str>, Sym>,
     strings: Vec<Box<str>>,

@@ -1,0 +1,185 @@
+//! Parquet columns, declared by each table module as a list of [`Column`]s: a name (a
+//! contract with users' SQL: add columns freely, never rename or drop one), a one-line doc
+//! and how to build it from the table's rows.
+//!
+//! Types chosen for DuckDB and Athena engine v3: timestamps are INT64 milliseconds marked
+//! UTC, counts INT64, unknown strings null; Snappy compression; one row group per file.
+
+use std::fs::File;
+use std::marker::PhantomData;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use arrow::array::{
+    ArrayRef, BinaryArray, BooleanArray, Float64Array, Int64Array, StringArray,
+    TimestampMillisecondArray,
+};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+
+/// One column of a table's file.
+pub struct Column<'c, R> {
+    pub name: &'static str,
+    /// What the column holds, in a line (the README says more).
+    pub doc: &'static str,
+    build: Box<dyn Fn(&[R]) -> ArrayRef + 'c>,
+}
+
+impl<'c, R: 'c> Column<'c, R> {
+    pub fn new(
+        name: &'static str,
+        doc: &'static str,
+        build: impl Fn(&[R]) -> ArrayRef + 'c,
+    ) -> Column<'c, R> {
+        Column {
+            name,
+            doc,
+            build: Box::new(build),
+        }
+    }
+}
+
+/// The column builders of one row type: `columns::of::<Row>()` fixes the type, so that the
+/// closures of a table's column list need no annotations.
+pub struct Of<R>(PhantomData<fn(&R)>);
+
+pub fn of<R>() -> Of<R> {
+    Of(PhantomData)
+}
+
+impl<R> Of<R> {
+    pub fn text<'c>(
+        &self,
+        name: &'static str,
+        doc: &'static str,
+        f: impl for<'r> Fn(&'r R) -> Option<&'r str> + 'c,
+    ) -> Column<'c, R>
+    where
+        R: 'c,
+    {
+        Column::new(name, doc, move |rows| {
+            Arc::new(rows.iter().map(&f).collect::<StringArray>())
+        })
+    }
+
+    pub fn int<'c>(
+        &self,
+        name: &'static str,
+        doc: &'static str,
+        f: impl Fn(&R) -> i64 + 'c,
+    ) -> Column<'c, R>
+    where
+        R: 'c,
+    {
+        Column::new(name, doc, move |rows| {
+            Arc::new(rows.iter().map(|r| Some(f(r))).collect::<Int64Array>())
+        })
+    }
+
+    pub fn int_opt<'c>(
+        &self,
+        name: &'static str,
+        doc: &'static str,
+        f: impl Fn(&R) -> Option<i64> + 'c,
+    ) -> Column<'c, R>
+    where
+        R: 'c,
+    {
+        Column::new(name, doc, move |rows| {
+            Arc::new(rows.iter().map(&f).collect::<Int64Array>())
+        })
+    }
+
+    pub fn float<'c>(
+        &self,
+        name: &'static str,
+        doc: &'static str,
+        f: impl Fn(&R) -> Option<f64> + 'c,
+    ) -> Column<'c, R>
+    where
+        R: 'c,
+    {
+        Column::new(name, doc, move |rows| {
+            Arc::new(rows.iter().map(&f).collect::<Float64Array>())
+        })
+    }
+
+    pub fn bool_opt<'c>(
+        &self,
+        name: &'static str,
+        doc: &'static str,
+        f: impl Fn(&R) -> Option<bool> + 'c,
+    ) -> Column<'c, R>
+    where
+        R: 'c,
+    {
+        Column::new(name, doc, move |rows| {
+            Arc::new(rows.iter().map(&f).collect::<BooleanArray>())
+        })
+    }
+
+    pub fn binary<'c>(
+        &self,
+        name: &'static str,
+        doc: &'static str,
+        f: impl for<'r> Fn(&'r R) -> &'r [u8] + 'c,
+    ) -> Column<'c, R>
+    where
+        R: 'c,
+    {
+        Column::new(name, doc, move |rows| {
+            Arc::new(rows.iter().map(|r| Some(f(r))).collect::<BinaryArray>())
+        })
+    }
+
+    /// Epoch seconds to a UTC millisecond timestamp.
+    pub fn timestamp<'c>(
+        &self,
+        name: &'static str,
+        doc: &'static str,
+        f: impl Fn(&R) -> i64 + 'c,
+    ) -> Column<'c, R>
+    where
+        R: 'c,
+    {
+        Column::new(name, doc, move |rows| {
+            let millis: Vec<i64> = rows.iter().map(|r| f(r) * 1000).collect();
+            Arc::new(TimestampMillisecondArray::from(millis).with_timezone("UTC"))
+        })
+    }
+
+    pub fn timestamp_opt<'c>(
+        &self,
+        name: &'static str,
+        doc: &'static str,
+        f: impl Fn(&R) -> Option<i64> + 'c,
+    ) -> Column<'c, R>
+    where
+        R: 'c,
+    {
+        Column::new(name, doc, move |rows| {
+            let millis: Vec<Option<i64>> = rows.iter().map(|r| f(r).map(|s| s * 1000)).collect();
+            Arc::new(TimestampMillisecondArray::from(millis).with_timezone("UTC"))
+        })
+    }
+}
+
+/// Writes `rows` as the file of `columns`.
+pub fn write<R>(path: &Path, columns: &[Column<'_, R>], rows: &[R]) -> Result<()> {
+    let batch = RecordBatch::try_from_iter(columns.iter().map(|c| (c.name, (c.build)(rows))))
+        .context("building Arrow batch")?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_created_by(format!("trailsift {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
+    writer.write(&batch)?;
+    writer
+        .close()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

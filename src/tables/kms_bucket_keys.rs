@@ -1,0 +1,211 @@
+//! `kms_bucket_keys.parquet`: KMS calls S3 made for one principal on one bucket, and what an
+//! S3 Bucket Key would save; derived from `kms_calls` (no accumulator of its own).
+//!
+//! The estimate: with an S3 Bucket Key, S3 asks KMS for a bucket-level key and reuses it for
+//! a limited time for the same requester, instead of one data key per object. AWS does not
+//! publish that lifetime; this assumes at most an hour, so that a principal still makes one
+//! call per (hour, key, operation) in which it calls at all. That is an upper bound on what
+//! remains, so the savings are a lower bound (AWS quotes "up to 99%").
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use super::columns::{self, Column};
+use super::kms_calls;
+use super::projection::Projection;
+use crate::attribute::kms::CallerKind;
+
+pub const FILE: &str = "kms_bucket_keys.parquet";
+
+type Text<'a> = Option<&'a str>;
+
+/// One row: a principal's SSE-KMS calls on one bucket.
+#[derive(Debug, Clone)]
+pub struct Row<'a> {
+    pub account_id: Text<'a>,
+    pub region: Text<'a>,
+    pub s3_bucket: &'a str,
+    pub principal: Text<'a>,
+    /// Calls whose context is an object ARN: one data key per object, no Bucket Key.
+    pub object_arn_calls: u64,
+    /// Calls whose context is the bucket ARN: served by a Bucket Key.
+    pub bucket_arn_calls: u64,
+    /// Of the object-ARN calls, what would remain with a Bucket Key: one per (hour, key,
+    /// operation) in which this principal made any.
+    pub calls_with_bucket_key: u64,
+    pub bucket_status: BucketStatus,
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
+impl Row<'_> {
+    pub fn saved_calls(&self) -> u64 {
+        self.object_arn_calls - self.calls_with_bucket_key
+    }
+}
+
+/// What the calls say about a bucket's Bucket Key, over every principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BucketStatus {
+    /// Only object ARNs: no Bucket Key. Enable it, then re-copy the objects read often.
+    Off,
+    /// Bucket ARNs and object ARNs: a Bucket Key is on, but objects written before it was
+    /// enabled still call KMS per object until they are copied onto themselves.
+    OnWithOlderObjects,
+    /// Only bucket ARNs: nothing to do.
+    On,
+}
+
+impl BucketStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BucketStatus::Off => "bucket_key_off",
+            BucketStatus::OnWithOlderObjects => "bucket_key_on_older_objects",
+            BucketStatus::On => "bucket_key_on",
+        }
+    }
+
+    pub fn advice(self) -> &'static str {
+        match self {
+            BucketStatus::Off => "enable an S3 Bucket Key, then re-copy the objects read often",
+            BucketStatus::OnWithOlderObjects => {
+                "Bucket Key on: re-copy the objects written before it (S3 Batch Operations copy)"
+            }
+            BucketStatus::On => "Bucket Key on",
+        }
+    }
+}
+
+/// The rows, most saved calls first.
+pub fn rows<'a>(calls: &[kms_calls::Row<'a>]) -> Vec<Row<'a>> {
+    type Group<'a> = (Text<'a>, Text<'a>, &'a str, Text<'a>);
+    struct Acc<'a> {
+        object: u64,
+        bucket: u64,
+        slots: BTreeSet<(i64, Text<'a>, Text<'a>)>,
+        first: i64,
+        last: i64,
+    }
+    let mut groups: BTreeMap<Group<'a>, Acc<'a>> = BTreeMap::new();
+    // bucket -> (seen with a bucket ARN, seen with an object ARN)
+    let mut buckets: BTreeMap<&'a str, (bool, bool)> = BTreeMap::new();
+    for r in calls {
+        let (Some(bucket), Some(bucket_key)) = (r.s3_bucket, r.bucket_key) else {
+            continue;
+        };
+        if r.caller_kind != CallerKind::S3SseKms {
+            continue;
+        }
+        let g = groups
+            .entry((r.account_id, r.region, bucket, r.principal))
+            .or_insert_with(|| Acc {
+                object: 0,
+                bucket: 0,
+                slots: BTreeSet::new(),
+                first: r.tally.first_seen,
+                last: r.tally.last_seen,
+            });
+        g.first = g.first.min(r.tally.first_seen);
+        g.last = g.last.max(r.tally.last_seen);
+        let seen = buckets.entry(bucket).or_default();
+        if bucket_key {
+            g.bucket += r.tally.count;
+            seen.0 = true;
+        } else {
+            g.object += r.tally.count;
+            g.slots.insert((r.hour, r.key_arn, r.event_name));
+            seen.1 = true;
+        }
+    }
+    let mut rows: Vec<Row<'a>> = groups
+        .into_iter()
+        .map(|((account_id, region, s3_bucket, principal), g)| {
+            let bucket_status = match buckets.get(s3_bucket) {
+                Some((true, true)) => BucketStatus::OnWithOlderObjects,
+                Some((true, false)) => BucketStatus::On,
+                _ => BucketStatus::Off,
+            };
+            Row {
+                account_id,
+                region,
+                s3_bucket,
+                principal,
+                object_arn_calls: g.object,
+                bucket_arn_calls: g.bucket,
+                calls_with_bucket_key: g.slots.len() as u64,
+                bucket_status,
+                first_seen: g.first,
+                last_seen: g.last,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.saved_calls().cmp(&a.saved_calls()).then(
+            (a.s3_bucket, a.account_id, a.region, a.principal).cmp(&(
+                b.s3_bucket,
+                b.account_id,
+                b.region,
+                b.principal,
+            )),
+        )
+    });
+    rows
+}
+
+/// A row with what the file says of it.
+pub(super) struct Out<'r, 'a> {
+    row: &'r Row<'a>,
+    projection: Option<Projection>,
+}
+
+pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
+    let c = columns::of::<Out<'r, 'a>>();
+    vec![
+        c.text("account_id", "The account", |o| o.row.account_id),
+        c.text("region", "The region", |o| o.row.region),
+        c.text("s3_bucket", "The bucket", |o| Some(o.row.s3_bucket)),
+        c.text("principal", "The principal S3 called KMS for", |o| {
+            o.row.principal
+        }),
+        c.text(
+            "bucket_status",
+            "bucket_key_off, bucket_key_on_older_objects or bucket_key_on",
+            |o| Some(o.row.bucket_status.as_str()),
+        ),
+        c.int(
+            "object_arn_calls",
+            "Calls with an object ARN context (no Bucket Key)",
+            |o| o.row.object_arn_calls as i64,
+        ),
+        c.int(
+            "bucket_arn_calls",
+            "Calls with the bucket ARN context (Bucket Key on)",
+            |o| o.row.bucket_arn_calls as i64,
+        ),
+        c.int(
+            "est_calls_with_bucket_key",
+            "What would remain: one per hour, key and operation",
+            |o| o.row.calls_with_bucket_key as i64,
+        ),
+        c.int(
+            "est_saved_calls",
+            "object_arn_calls - est_calls_with_bucket_key",
+            |o| o.row.saved_calls() as i64,
+        ),
+        c.float(
+            "est_saved_usd_per_month",
+            "What the saved calls cost a month, projected",
+            |o| {
+                o.projection
+                    .map(|p| p.usd(p.per_month(o.row.saved_calls())))
+            },
+        ),
+        c.timestamp("first_seen", "Earliest call", |o| o.row.first_seen),
+        c.timestamp("last_seen", "Latest call", |o| o.row.last_seen),
+    ]
+}
+
+pub fn write(dir: &Path, rows: &[Row<'_>], projection: Option<Projection>) -> anyhow::Result<()> {
+    let out: Vec<Out<'_, '_>> = rows.iter().map(|row| Out { row, projection }).collect();
+    columns::write(&dir.join(FILE), &columns(), &out)
+}

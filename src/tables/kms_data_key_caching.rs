@@ -1,0 +1,321 @@
+//! `kms_data_key_caching.parquet`: data key caching candidates (AWS Encryption SDK): direct callers that ask KMS for a new
+//! data key again and again under the same key and the same encryption context.
+//!
+//! A cache with a maximum age of `max_age` seconds serves every call of one (principal, key,
+//! context) within its entry's lifetime from one KMS call. Time is cut into fixed windows of
+//! `max_age` seconds (from the Unix epoch); the calls a cache would still make are the windows
+//! with at least one call, so it saves `calls - windows`. A real cache starts its entry at the
+//! first miss, not at a window boundary: two of its misses are always more than `max_age`
+//! apart, hence in different windows, so the real cache misses at most as often as this count
+//! and the estimate of what it saves is conservative. The other thresholds (messages, bytes)
+//! are left at the Encryption SDK's defaults (2^32 messages, 2^63 - 1 bytes), which such
+//! callers do not reach within minutes.
+//!
+//! Counts per window are kept exactly and merged by summing, so the answer does not depend on
+//! how objects were shared among workers. Memory: one entry per (principal, key, context,
+//! window with calls).
+
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use super::columns::{self, Column};
+use super::intern::{Interner, Sym};
+use super::projection::Projection;
+use super::{Common, TableAccumulator};
+use crate::attribute::Attribution;
+
+pub const FILE: &str = "kms_data_key_caching.parquet";
+
+/// Default maximum age of a cache entry, seconds (`--cache-max-age`).
+pub const DEFAULT_MAX_AGE_SECONDS: i64 = 300;
+
+/// One group of interchangeable data key requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct CachingKey {
+    pub account_id: Sym,
+    pub region: Sym,
+    pub principal: Sym,
+    pub key_arn: Sym,
+    /// `attribute::encryption_context` fingerprint.
+    pub context: u64,
+}
+
+impl CachingKey {
+    fn remap(self, table: &[Sym]) -> CachingKey {
+        CachingKey {
+            account_id: table[self.account_id as usize],
+            region: table[self.region as usize],
+            principal: table[self.principal as usize],
+            key_arn: table[self.key_arn as usize],
+            context: self.context,
+        }
+    }
+}
+
+/// Calls of one group, per cache window.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct CachingGroup {
+    pub calls: u64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    /// Window index (`eventTime / max_age`) -> calls in it.
+    pub per_window: FxHashMap<u32, u32>,
+}
+
+impl CachingGroup {
+    /// Calls a cache would still make: one per window with calls.
+    pub fn windows(&self) -> u64 {
+        self.per_window.len() as u64
+    }
+
+    pub fn saved(&self) -> u64 {
+        self.calls - self.windows()
+    }
+
+    pub fn busiest_window(&self) -> u64 {
+        self.per_window.values().copied().max().map_or(0, u64::from)
+    }
+
+    fn merge(&mut self, o: CachingGroup) {
+        if self.calls == 0 {
+            *self = o;
+            return;
+        }
+        self.calls += o.calls;
+        self.first_seen = self.first_seen.min(o.first_seen);
+        self.last_seen = self.last_seen.max(o.last_seen);
+        for (w, n) in o.per_window {
+            *self.per_window.entry(w).or_default() += n;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DataKeyCaching {
+    pub max_age: i64,
+    pub groups: FxHashMap<CachingKey, CachingGroup>,
+}
+
+impl Default for DataKeyCaching {
+    fn default() -> Self {
+        DataKeyCaching::new(DEFAULT_MAX_AGE_SECONDS)
+    }
+}
+
+impl DataKeyCaching {
+    pub fn new(max_age: i64) -> DataKeyCaching {
+        DataKeyCaching {
+            max_age: max_age.max(1),
+            groups: FxHashMap::default(),
+        }
+    }
+
+    pub fn add_call(&mut self, key: CachingKey, event_time: i64) {
+        let window = u32::try_from(event_time.div_euclid(self.max_age)).unwrap_or(u32::MAX);
+        let g = self.groups.entry(key).or_insert_with(|| CachingGroup {
+            first_seen: event_time,
+            last_seen: event_time,
+            ..CachingGroup::default()
+        });
+        g.calls += 1;
+        g.first_seen = g.first_seen.min(event_time);
+        g.last_seen = g.last_seen.max(event_time);
+        *g.per_window.entry(window).or_default() += 1;
+    }
+}
+
+impl TableAccumulator for DataKeyCaching {
+    const NAME: &'static str = "kms_data_key_caching";
+
+    fn add(&mut self, a: &Attribution<'_>, c: &Common, strings: &mut Interner) {
+        let Some(kms) = &a.kms else { return };
+        let Some(context) = kms.cacheable_context else {
+            return;
+        };
+        let key = CachingKey {
+            account_id: c.account_id,
+            region: c.region,
+            principal: c.principal,
+            key_arn: strings.intern_opt(kms.key_arn),
+            context,
+        };
+        self.add_call(key, a.event_time);
+    }
+
+    /// Joins another partial's groups; `table` maps its symbols to ours.
+    fn merge(&mut self, other: DataKeyCaching, table: &[Sym]) {
+        for (k, g) in other.groups {
+            self.groups.entry(k.remap(table)).or_default().merge(g);
+        }
+    }
+}
+
+/// One (principal, key, encryption context) of direct data key requests a cache could serve.
+#[derive(Debug, Clone)]
+pub struct Row<'a> {
+    pub account_id: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub principal: Option<&'a str>,
+    pub key_arn: Option<&'a str>,
+    pub context: u64,
+    pub group: &'a CachingGroup,
+}
+
+impl Row<'_> {
+    /// The fingerprint as users see it: 16 lower-case hex digits.
+    pub fn context_hex(&self) -> String {
+        format!("{:016x}", self.context)
+    }
+}
+
+/// Groups a cache would relieve (at least one call saved), most saved first.
+pub fn rows<'a>(table: &'a DataKeyCaching, strings: &'a Interner) -> Vec<Row<'a>> {
+    let s = |id| strings.resolve(id);
+    let mut rows: Vec<Row<'a>> = table
+        .groups
+        .iter()
+        .filter(|(_, g)| g.saved() > 0)
+        .map(|(k, group)| Row {
+            account_id: s(k.account_id),
+            region: s(k.region),
+            principal: s(k.principal),
+            key_arn: s(k.key_arn),
+            context: k.context,
+            group,
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.group.saved().cmp(&a.group.saved()).then(
+            (a.account_id, a.region, a.principal, a.key_arn, a.context).cmp(&(
+                b.account_id,
+                b.region,
+                b.principal,
+                b.key_arn,
+                b.context,
+            )),
+        )
+    });
+    rows
+}
+
+/// A row with what the file says of it.
+pub(super) struct Out<'r, 'a> {
+    row: &'r Row<'a>,
+    hex: String,
+    max_age: i64,
+    projection: Option<Projection>,
+}
+
+pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
+    let c = columns::of::<Out<'r, 'a>>();
+    vec![
+        c.text("account_id", "The account", |o| o.row.account_id),
+        c.text("region", "The region", |o| o.row.region),
+        c.text("principal", "The direct caller", |o| o.row.principal),
+        c.text("key_arn", "The KMS key", |o| o.row.key_arn),
+        c.text(
+            "encryption_context_hash",
+            "Fingerprint of the whole encryption context, 16 hex digits",
+            |o| Some(o.hex.as_str()),
+        ),
+        c.int("calls", "Data key requests of the group", |o| {
+            o.row.group.calls as i64
+        }),
+        c.int(
+            "cache_max_age_seconds",
+            "The cache's maximum age (--cache-max-age)",
+            |o| o.max_age,
+        ),
+        c.int(
+            "cache_windows",
+            "Windows of that age with calls: the calls a cache would still make",
+            |o| o.row.group.windows() as i64,
+        ),
+        c.int("est_saved_calls", "calls - cache_windows", |o| {
+            o.row.group.saved() as i64
+        }),
+        c.int("busiest_window_calls", "Calls in the busiest window", |o| {
+            o.row.group.busiest_window() as i64
+        }),
+        c.float(
+            "est_saved_usd_per_month",
+            "What the saved calls cost a month, projected",
+            |o| {
+                o.projection
+                    .map(|p| p.usd(p.per_month(o.row.group.saved())))
+            },
+        ),
+        c.timestamp("first_seen", "Earliest call", |o| o.row.group.first_seen),
+        c.timestamp("last_seen", "Latest call", |o| o.row.group.last_seen),
+    ]
+}
+
+pub fn write(
+    dir: &Path,
+    rows: &[Row<'_>],
+    max_age: i64,
+    projection: Option<Projection>,
+) -> anyhow::Result<()> {
+    let out: Vec<Out<'_, '_>> = rows
+        .iter()
+        .map(|row| Out {
+            row,
+            hex: row.context_hex(),
+            max_age,
+            projection,
+        })
+        .collect();
+    columns::write(&dir.join(FILE), &columns(), &out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::TableAccumulator;
+
+    fn key(context: u64) -> CachingKey {
+        CachingKey {
+            account_id: 1,
+            region: 2,
+            principal: 3,
+            key_arn: 4,
+            context,
+        }
+    }
+
+    #[test]
+    fn a_cache_would_make_one_call_per_window() {
+        let mut c = DataKeyCaching::new(300);
+        // 10 calls in the first 5 minutes, 1 in the next, 3 an hour later.
+        let t0 = 1_772_323_200;
+        for i in 0..10 {
+            c.add_call(key(7), t0 + i * 20);
+        }
+        c.add_call(key(7), t0 + 301);
+        for i in 0..3 {
+            c.add_call(key(7), t0 + 3600 + i);
+        }
+        c.add_call(key(8), t0); // another context: its own cache entry
+        let g = &c.groups[&key(7)];
+        assert_eq!((g.calls, g.windows(), g.saved()), (14, 3, 11));
+        assert_eq!(g.busiest_window(), 10);
+        assert_eq!(c.groups[&key(8)].saved(), 0);
+    }
+
+    #[test]
+    fn merging_workers_sums_windows() {
+        let t0 = 1_772_323_200;
+        let mut a = DataKeyCaching::new(300);
+        let mut b = DataKeyCaching::new(300);
+        a.add_call(key(7), t0);
+        b.add_call(key(7), t0 + 5);
+        b.add_call(key(7), t0 + 400);
+        let identity: Vec<Sym> = (0..8).collect();
+        a.merge(b, &identity);
+        let g = &a.groups[&key(7)];
+        assert_eq!((g.calls, g.windows(), g.saved()), (3, 2, 1));
+        assert_eq!((g.first_seen, g.last_seen), (t0, t0 + 400));
+    }
+}

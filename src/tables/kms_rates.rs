@@ -1,0 +1,339 @@
+//! `kms_rates.parquet`: KMS symmetric calls per second, per hour, for each account and
+//! region (the scope the request quota applies to) and for each principal in it: exact
+//! peaks, percentiles over all 3,600 seconds of the hour, throttled calls, and the hour
+//! against the account's quota.
+//!
+//! Counts are kept exactly (one entry per active second), so `peak_rps` and `peak_second`
+//! are exact and partials merge by adding seconds: a second split between two workers (or
+//! shards) is summed before its peak is taken, never the maximum of maxima. The HdrHistogram
+//! is built at the end over all 3,600 seconds of the hour, zero seconds included, which is
+//! what makes its percentiles mean "share of the hour".
+
+use std::path::Path;
+
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Serializer, V2Serializer};
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use super::columns::{self, Column};
+use super::intern::{Interner, NULL, Sym};
+use super::{Common, TableAccumulator, table_key};
+use crate::attribute::Attribution;
+use crate::attribute::kms::Quotas;
+use crate::time::SECONDS_PER_HOUR;
+
+pub const FILE: &str = "kms_rates.parquet";
+
+table_key!(
+    /// One row of the file; `principal == NULL` is the account-and-region scope, which sorts
+    /// first within its hour (a null principal orders before any name).
+    Key => Resolved {
+        hour: i64,
+        account_id: Sym,
+        region: Sym,
+        principal: Sym,
+    }
+);
+
+/// Calls per second of one hour, for one scope (account and region, or one principal).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct SecondCounts {
+    /// Second within the hour (0..3600) -> calls in that second.
+    pub per_second: FxHashMap<u16, u32>,
+    pub throttled: u64,
+}
+
+impl SecondCounts {
+    pub fn record(&mut self, second_of_hour: u16, throttled: bool) {
+        *self.per_second.entry(second_of_hour).or_default() += 1;
+        self.throttled += u64::from(throttled);
+    }
+
+    pub fn merge(&mut self, other: SecondCounts) {
+        for (second, calls) in other.per_second {
+            *self.per_second.entry(second).or_default() += calls;
+        }
+        self.throttled += other.throttled;
+    }
+
+    /// The busiest second and its calls; the earliest second wins a tie, so the answer does
+    /// not depend on hash order.
+    pub fn peak(&self) -> (u16, u64) {
+        self.per_second
+            .iter()
+            .map(|(&s, &c)| (s, u64::from(c)))
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+            .unwrap_or((0, 0))
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.per_second.values().map(|&c| u64::from(c)).sum()
+    }
+
+    /// Seconds of the hour whose calls were above `numerator / denominator` of `quota`
+    /// (integer arithmetic: exact whatever the quota).
+    pub fn seconds_over(&self, quota: u64, numerator: u64, denominator: u64) -> u64 {
+        self.per_second
+            .values()
+            .filter(|&&c| u64::from(c) * denominator > quota * numerator)
+            .count() as u64
+    }
+
+    /// Summarises the hour.
+    pub fn stats(&self) -> RateStats {
+        let calls = self.calls();
+        let (peak_second, peak) = self.peak();
+        let mut histogram =
+            Histogram::<u64>::new_with_bounds(1, peak.max(2), 3).expect("valid bounds");
+        let active = self.per_second.len() as u64;
+        let zero_seconds = SECONDS_PER_HOUR as u64 - active.min(SECONDS_PER_HOUR as u64);
+        histogram.record_n(0, zero_seconds).expect("0 is in range");
+        for &c in self.per_second.values() {
+            histogram.record(u64::from(c)).expect("bounded by peak");
+        }
+        RateStats {
+            calls,
+            active_seconds: active,
+            peak_rps: peak,
+            peak_second_of_hour: peak_second,
+            p50_rps: histogram.value_at_quantile(0.50),
+            p90_rps: histogram.value_at_quantile(0.90),
+            p99_rps: histogram.value_at_quantile(0.99),
+            mean_rps: calls as f64 / SECONDS_PER_HOUR as f64,
+            throttled: self.throttled,
+            histogram,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct RateStats {
+    pub calls: u64,
+    pub active_seconds: u64,
+    pub peak_rps: u64,
+    pub peak_second_of_hour: u16,
+    pub p50_rps: u64,
+    pub p90_rps: u64,
+    pub p99_rps: u64,
+    pub mean_rps: f64,
+    pub throttled: u64,
+    pub histogram: Histogram<u64>,
+}
+
+/// The histogram in the standard HdrHistogram V2 encoding, readable by any HdrHistogram
+/// library (Java, Go, Python `hdrh`, ...).
+pub fn serialize_histogram(h: &Histogram<u64>) -> Vec<u8> {
+    let mut out = Vec::new();
+    V2Serializer::new()
+        .serialize(h, &mut out)
+        .expect("serializing to memory cannot fail");
+    out
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct KmsRates {
+    pub seconds: FxHashMap<Key, SecondCounts>,
+}
+
+impl TableAccumulator for KmsRates {
+    const NAME: &'static str = "kms_rates";
+
+    fn add(&mut self, a: &Attribution<'_>, c: &Common, _: &mut Interner) {
+        let Some(kms) = a.kms.filter(|k| k.symmetric) else {
+            return;
+        };
+        let second = (a.event_time - c.hour) as u16;
+        for principal in [NULL, c.principal] {
+            let key = Key {
+                hour: c.hour,
+                account_id: c.account_id,
+                region: c.region,
+                principal,
+            };
+            self.seconds
+                .entry(key)
+                .or_default()
+                .record(second, kms.throttled);
+        }
+    }
+
+    fn merge(&mut self, other: Self, table: &[Sym]) {
+        for (k, v) in other.seconds {
+            self.seconds.entry(k.remap(table)).or_default().merge(v);
+        }
+    }
+}
+
+/// A row: the key, resolved, and its seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    pub key: Resolved<'a>,
+    pub counts: &'a SecondCounts,
+}
+
+impl<'a> std::ops::Deref for Row<'a> {
+    type Target = Resolved<'a>;
+    fn deref(&self) -> &Resolved<'a> {
+        &self.key
+    }
+}
+
+/// The rows in file order: by hour, account and region, the account-and-region row before
+/// its principals, principals by name.
+pub fn rows<'a>(table: &'a KmsRates, strings: &'a Interner) -> Vec<Row<'a>> {
+    let mut rows: Vec<Row<'a>> = table
+        .seconds
+        .iter()
+        .map(|(k, counts)| Row {
+            key: k.resolve(strings),
+            counts,
+        })
+        .collect();
+    rows.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    rows
+}
+
+/// A row with what the file says of it.
+pub(super) struct Out<'r, 'a> {
+    row: &'r Row<'a>,
+    stats: RateStats,
+    histogram: Vec<u8>,
+    /// Only the account-and-region rows carry the quota: it applies to them as a whole.
+    quota: Option<u64>,
+}
+
+pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
+    let c = columns::of::<Out<'r, 'a>>();
+    vec![
+        c.timestamp("hour", "Hour (UTC)", |o| o.row.hour),
+        c.text("account_id", "The account", |o| o.row.account_id),
+        c.text("region", "The region", |o| o.row.region),
+        c.text(
+            "scope",
+            "account_region (the quota's scope) or principal",
+            |o| {
+                Some(if o.row.principal.is_none() {
+                    "account_region"
+                } else {
+                    "principal"
+                })
+            },
+        ),
+        c.text(
+            "principal",
+            "The principal, null for the account_region scope",
+            |o| o.row.principal,
+        ),
+        c.int("calls", "Symmetric calls in the hour", |o| {
+            o.stats.calls as i64
+        }),
+        c.int("active_seconds", "Seconds with at least one call", |o| {
+            o.stats.active_seconds as i64
+        }),
+        c.int("peak_rps", "Calls in the busiest second (exact)", |o| {
+            o.stats.peak_rps as i64
+        }),
+        c.timestamp(
+            "peak_second",
+            "The busiest second (earliest on a tie)",
+            |o| o.row.hour + i64::from(o.stats.peak_second_of_hour),
+        ),
+        c.int(
+            "p50_rps",
+            "Median calls per second over the 3,600 seconds",
+            |o| o.stats.p50_rps as i64,
+        ),
+        c.int("p90_rps", "90th percentile over the 3,600 seconds", |o| {
+            o.stats.p90_rps as i64
+        }),
+        c.int("p99_rps", "99th percentile over the 3,600 seconds", |o| {
+            o.stats.p99_rps as i64
+        }),
+        c.float("mean_rps", "calls / 3,600", |o| Some(o.stats.mean_rps)),
+        c.int("throttled", "Calls refused with ThrottlingException", |o| {
+            o.stats.throttled as i64
+        }),
+        c.int_opt(
+            "quota_rps",
+            "The quota of the account and region (account_region rows)",
+            |o| o.quota.map(|q| q as i64),
+        ),
+        c.float("quota_utilization", "peak_rps / quota_rps", |o| {
+            o.quota.map(|q| o.stats.peak_rps as f64 / q as f64)
+        }),
+        c.binary(
+            "histogram",
+            "HdrHistogram V2 of calls per second over the hour",
+            |o| o.histogram.as_slice(),
+        ),
+        c.int_opt(
+            "seconds_over_80pct",
+            "Seconds above 80% of the quota",
+            |o| o.quota.map(|q| o.row.counts.seconds_over(q, 4, 5) as i64),
+        ),
+        c.int_opt("seconds_over_quota", "Seconds above the quota", |o| {
+            o.quota.map(|q| o.row.counts.seconds_over(q, 1, 1) as i64)
+        }),
+    ]
+}
+
+pub fn write(dir: &Path, rows: &[Row<'_>], quotas: &Quotas) -> anyhow::Result<()> {
+    let out: Vec<Out<'_, '_>> = rows
+        .iter()
+        .map(|row| {
+            let stats = row.counts.stats();
+            Out {
+                histogram: serialize_histogram(&stats.histogram),
+                stats,
+                quota: match (row.principal, row.region) {
+                    (None, Some(region)) => Some(quotas.rps(region)),
+                    _ => None,
+                },
+                row,
+            }
+        })
+        .collect();
+    columns::write(&dir.join(FILE), &columns(), &out)
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hdrhistogram::serialization::Deserializer;
+
+    #[test]
+    fn peak_is_exact_and_histogram_covers_the_whole_hour() {
+        let mut counts = SecondCounts::default();
+        for _ in 0..5 {
+            counts.record(10, false);
+        }
+        for _ in 0..5 {
+            counts.record(3, true);
+        }
+        counts.record(4, false);
+        let stats = counts.stats();
+        assert_eq!(stats.calls, 11);
+        assert_eq!(stats.peak_rps, 5);
+        assert_eq!(stats.peak_second_of_hour, 3, "earliest second of a tie");
+        assert_eq!(stats.active_seconds, 3);
+        assert_eq!(stats.throttled, 5);
+        assert_eq!(stats.p50_rps, 0);
+        assert_eq!(stats.histogram.len(), 3600);
+        let bytes = serialize_histogram(&stats.histogram);
+        let back: Histogram<u64> = Deserializer::new().deserialize(&mut &bytes[..]).unwrap();
+        assert_eq!(back.len(), 3600);
+        assert_eq!(back.max(), 5);
+    }
+
+    #[test]
+    fn merging_adds_per_second() {
+        let mut a = SecondCounts::default();
+        a.record(7, false);
+        let mut b = SecondCounts::default();
+        b.record(7, false);
+        b.record(8, true);
+        a.merge(b);
+        let stats = a.stats();
+        assert_eq!((stats.calls, stats.peak_rps, stats.throttled), (3, 2, 1));
+    }
+}

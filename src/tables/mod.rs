@@ -1,0 +1,535 @@
+//! The output tables. Each module declares one table, once: its key (the columns rows are
+//! grouped by), what it accumulates per key, its row order, its Parquet columns with their
+//! docs, and its file name. Adding a column is an edit to one of these modules (and the
+//! README): see docs/ADDING_A_COLUMN.md.
+//!
+//! Every accumulating table follows one contract ([`TableAccumulator`], after DataFusion's
+//! `Accumulator`): `add` folds one attributed record, `merge` joins another partial, and
+//! `state`/`from_state` save and restore a partial. The rayon workers' merge, the `--state`
+//! checkpoint and a shard's partial all go through it. Every value is a sum, a min/max or a
+//! per-second count, so merging is commutative and associative: the answer does not depend
+//! on how records were shared out.
+//!
+//! Keys hold interned strings ([`intern`]); a partial's symbols mean something only with the
+//! strings saved beside it, so [`Tables`] saves both and `merge` re-maps symbols.
+
+pub mod columns;
+pub mod intern;
+pub mod kms_bucket_keys;
+pub mod kms_calls;
+pub mod kms_cost;
+pub mod kms_data_key_caching;
+pub mod kms_rates;
+pub mod projection;
+pub mod records;
+pub mod sigv2_requests;
+pub mod tls_legacy;
+
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::attribute::kms::{CallerKind, Quotas};
+use crate::attribute::sigv2::Evidence;
+use crate::attribute::{Attribution, Attributor};
+use crate::dedup::DeferredSink;
+use crate::record::Record;
+use intern::{Interner, Sym};
+use projection::Projection;
+use records::RecordCounts;
+
+/// Calls (or requests) of one group, and when they happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    pub count: u64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
+impl Tally {
+    pub fn at(t: i64) -> Tally {
+        Tally {
+            count: 1,
+            first_seen: t,
+            last_seen: t,
+        }
+    }
+
+    pub fn add(&mut self, t: i64) {
+        self.count += 1;
+        self.first_seen = self.first_seen.min(t);
+        self.last_seen = self.last_seen.max(t);
+    }
+
+    pub fn merge(&mut self, o: Tally) {
+        self.count += o.count;
+        self.first_seen = self.first_seen.min(o.first_seen);
+        self.last_seen = self.last_seen.max(o.last_seen);
+    }
+}
+
+/// Counts one event of `key` at `t`.
+pub fn tally<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Tally>, key: K, t: i64) {
+    map.entry(key)
+        .and_modify(|tally| tally.add(t))
+        .or_insert_with(|| Tally::at(t));
+}
+
+/// Joins a tally of `key` from another partial.
+pub fn merge_tally<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Tally>, key: K, v: Tally) {
+    map.entry(key).and_modify(|t| t.merge(v)).or_insert(v);
+}
+
+/// A field of a table key: how it moves to another interner and what it reads as once its
+/// strings are resolved. The resolved key's order (field by field, as declared) is the
+/// table's row order, so it never depends on which worker saw a string first.
+pub trait KeyField: Copy {
+    type Resolved<'a>: Ord + Copy;
+    fn remap(self, table: &[Sym]) -> Self;
+    fn resolve(self, strings: &Interner) -> Self::Resolved<'_>;
+}
+
+/// An interned string; `None` once resolved when unknown.
+impl KeyField for Sym {
+    type Resolved<'a> = Option<&'a str>;
+    fn remap(self, table: &[Sym]) -> Sym {
+        table[self as usize]
+    }
+    fn resolve(self, strings: &Interner) -> Option<&str> {
+        strings.resolve(self)
+    }
+}
+
+/// The hour, epoch seconds.
+impl KeyField for i64 {
+    type Resolved<'a> = i64;
+    fn remap(self, _: &[Sym]) -> i64 {
+        self
+    }
+    fn resolve(self, _: &Interner) -> i64 {
+        self
+    }
+}
+
+impl KeyField for Option<bool> {
+    type Resolved<'a> = Option<bool>;
+    fn remap(self, _: &[Sym]) -> Self {
+        self
+    }
+    fn resolve(self, _: &Interner) -> Self {
+        self
+    }
+}
+
+impl KeyField for CallerKind {
+    type Resolved<'a> = CallerKind;
+    fn remap(self, _: &[Sym]) -> Self {
+        self
+    }
+    fn resolve(self, _: &Interner) -> Self {
+        self
+    }
+}
+
+/// Ordered as written (`inferred` before `observed`).
+impl KeyField for Evidence {
+    type Resolved<'a> = &'static str;
+    fn remap(self, _: &[Sym]) -> Self {
+        self
+    }
+    fn resolve(self, _: &Interner) -> &'static str {
+        self.as_str()
+    }
+}
+
+/// Declares a table key: the interned struct the workers hash, and its resolved twin (same
+/// fields, strings instead of symbols) whose derived order is the table's row order.
+macro_rules! table_key {
+    ($(#[$doc:meta])* $name:ident => $resolved:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub struct $name {
+            $(pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// The same key in the interner whose symbols `table` maps to.
+            pub fn remap(self, table: &[$crate::tables::intern::Sym]) -> Self {
+                $name {
+                    $($field: $crate::tables::KeyField::remap(self.$field, table),)*
+                }
+            }
+
+            pub fn resolve<'a>(&self, strings: &'a $crate::tables::intern::Interner) -> $resolved<'a> {
+                $resolved {
+                    $($field: $crate::tables::KeyField::resolve(self.$field, strings),)*
+                }
+            }
+        }
+
+        /// The key with its strings resolved; its order is the file's row order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub struct $resolved<'a> {
+            $(pub $field: <$ty as $crate::tables::KeyField>::Resolved<'a>,)*
+        }
+    };
+}
+pub(crate) use table_key;
+
+/// The symbols every table keys on, interned once per record.
+#[derive(Debug, Clone, Copy)]
+pub struct Common {
+    pub hour: i64,
+    pub account_id: Sym,
+    pub region: Sym,
+    pub principal: Sym,
+    pub principal_type: Sym,
+}
+
+/// One table's accumulator (see the module comment).
+pub trait TableAccumulator: Default + Serialize + DeserializeOwned {
+    /// The table's name in a saved partial.
+    const NAME: &'static str;
+
+    /// Folds one attributed record; `common` holds its interned shared fields.
+    fn add(&mut self, a: &Attribution<'_>, common: &Common, strings: &mut Interner);
+
+    /// Joins another partial; `table` maps its symbols to ours.
+    fn merge(&mut self, other: Self, table: &[Sym]);
+
+    /// The partial as bytes (its symbols refer to the strings saved beside it).
+    fn state(&self) -> Result<Vec<u8>, postcard::Error> {
+        postcard::to_stdvec(self)
+    }
+
+    fn from_state(bytes: &[u8]) -> Result<Self, postcard::Error> {
+        postcard::from_bytes(bytes)
+    }
+}
+
+/// Every table of one worker, or of the whole run once merged, with the strings their keys
+/// intern and the record counts.
+#[derive(Debug, Default)]
+pub struct Tables {
+    pub strings: Interner,
+    pub records: RecordCounts,
+    pub kms_calls: kms_calls::KmsCalls,
+    pub kms_rates: kms_rates::KmsRates,
+    pub sigv2: sigv2_requests::SigV2Requests,
+    pub tls: tls_legacy::TlsLegacy,
+    pub caching: kms_data_key_caching::DataKeyCaching,
+    /// Caches of attribution; not part of the state.
+    attributor: Attributor,
+}
+
+impl Tables {
+    /// Empty tables; `cache_max_age` is the data key cache's maximum age, seconds.
+    pub fn new(cache_max_age: i64) -> Tables {
+        Tables {
+            caching: kms_data_key_caching::DataKeyCaching::new(cache_max_age),
+            ..Tables::default()
+        }
+    }
+
+    /// Folds a record that passed the filters and deduplication. The hot path: no allocation
+    /// unless a string is new.
+    pub fn add(&mut self, r: &Record<'_>) {
+        let a = self.attributor.attribute(r);
+        self.records.count_attributed(&a);
+        if a.feeds_no_table() {
+            return;
+        }
+        let s = &mut self.strings;
+        let common = Common {
+            hour: a.hour,
+            account_id: s.intern_opt(a.account_id),
+            region: s.intern_opt(a.region),
+            principal: s.intern(a.principal),
+            principal_type: s.intern_opt(a.principal_type),
+        };
+        self.kms_calls.add(&a, &common, s);
+        self.caching.add(&a, &common, s);
+        self.kms_rates.add(&a, &common, s);
+        self.sigv2.add(&a, &common, s);
+        self.tls.add(&a, &common, s);
+    }
+
+    /// Joins another partial into this one.
+    pub fn merge(&mut self, other: Tables) {
+        let table = self.strings.absorb(&other.strings);
+        self.records.merge(&other.records);
+        self.kms_calls.merge(other.kms_calls, &table);
+        self.kms_rates.merge(other.kms_rates, &table);
+        self.sigv2.merge(other.sigv2, &table);
+        self.tls.merge(other.tls, &table);
+        self.caching.merge(other.caching, &table);
+    }
+
+    /// The partial state: the strings, the counts and every table's state.
+    pub fn state(&self) -> Result<TablesState, postcard::Error> {
+        Ok(TablesState {
+            strings: self.strings.clone(),
+            records: self.records.clone(),
+            tables: vec![
+                state_of(&self.kms_calls)?,
+                state_of(&self.kms_rates)?,
+                state_of(&self.sigv2)?,
+                state_of(&self.tls)?,
+                state_of(&self.caching)?,
+            ],
+        })
+    }
+
+    /// Tables again from a saved state; a table missing from it is an error.
+    pub fn from_state(state: TablesState) -> Result<Tables, String> {
+        let TablesState {
+            strings,
+            records,
+            tables,
+        } = state;
+        Ok(Tables {
+            strings,
+            records,
+            kms_calls: restore(&tables)?,
+            kms_rates: restore(&tables)?,
+            sigv2: restore(&tables)?,
+            tls: restore(&tables)?,
+            caching: restore(&tables)?,
+            attributor: Attributor::default(),
+        })
+    }
+}
+
+/// Key owners' copies decided at the end of their window (pipeline::dedup) land here.
+impl DeferredSink for Tables {
+    fn count(&mut self, record: &Record<'_>) {
+        self.add(record);
+    }
+
+    fn drop_duplicate(&mut self) {
+        self.records.duplicate_cross_account += 1;
+    }
+}
+
+/// What a partial saves: the strings its symbols point into, the record counts and each
+/// table's [`TableAccumulator::state`] under its name.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TablesState {
+    pub strings: Interner,
+    pub records: RecordCounts,
+    pub tables: Vec<(String, Vec<u8>)>,
+}
+
+fn state_of<T: TableAccumulator>(table: &T) -> Result<(String, Vec<u8>), postcard::Error> {
+    Ok((T::NAME.to_owned(), table.state()?))
+}
+
+fn restore<T: TableAccumulator>(tables: &[(String, Vec<u8>)]) -> Result<T, String> {
+    let (_, bytes) = tables
+        .iter()
+        .find(|(name, _)| name == T::NAME)
+        .ok_or_else(|| format!("the saved state has no {} table", T::NAME))?;
+    T::from_state(bytes).map_err(|e| format!("the saved {} table is damaged: {e}", T::NAME))
+}
+
+/// Every table's rows in file order, with their strings resolved.
+pub struct Rows<'a> {
+    pub kms_calls: Vec<kms_calls::Row<'a>>,
+    pub kms_rates: Vec<kms_rates::Row<'a>>,
+    pub sigv2: Vec<sigv2_requests::Row<'a>>,
+    pub tls: Vec<tls_legacy::Row<'a>>,
+    pub caching: Vec<kms_data_key_caching::Row<'a>>,
+    pub cost: Vec<kms_cost::Row<'a>>,
+    pub bucket_keys: Vec<kms_bucket_keys::Row<'a>>,
+}
+
+impl<'a> Rows<'a> {
+    pub fn of(t: &'a Tables) -> Rows<'a> {
+        let kms_calls = kms_calls::rows(&t.kms_calls, &t.strings);
+        Rows {
+            cost: kms_cost::rows(&kms_calls),
+            bucket_keys: kms_bucket_keys::rows(&kms_calls),
+            kms_calls,
+            kms_rates: kms_rates::rows(&t.kms_rates, &t.strings),
+            sigv2: sigv2_requests::rows(&t.sigv2, &t.strings),
+            tls: tls_legacy::rows(&t.tls, &t.strings),
+            caching: kms_data_key_caching::rows(&t.caching, &t.strings),
+        }
+    }
+}
+
+/// What the derived columns need beyond the rows.
+pub struct OutputContext<'q> {
+    pub quotas: &'q Quotas,
+    pub projection: Option<Projection>,
+    pub price_per_10k: f64,
+    pub cache_max_age: i64,
+}
+
+/// Writes every table's file into `dir`.
+pub fn write_all(dir: &Path, rows: &Rows<'_>, cx: &OutputContext<'_>) -> anyhow::Result<()> {
+    kms_calls::write(dir, &rows.kms_calls)?;
+    kms_rates::write(dir, &rows.kms_rates, cx.quotas)?;
+    kms_cost::write(dir, &rows.cost, cx.projection, cx.price_per_10k)?;
+    kms_bucket_keys::write(dir, &rows.bucket_keys, cx.projection)?;
+    kms_data_key_caching::write(dir, &rows.caching, cx.cache_max_age, cx.projection)?;
+    sigv2_requests::write(dir, &rows.sigv2)?;
+    tls_legacy::write(dir, &rows.tls)?;
+    Ok(())
+}
+
+/// One output file's columns with their one-line docs, in file order.
+pub struct FileColumns {
+    pub file: &'static str,
+    pub columns: Vec<(&'static str, &'static str)>,
+}
+
+/// Every output file's columns (the README documents each one).
+pub fn column_docs() -> Vec<FileColumns> {
+    fn of<R>(file: &'static str, columns: Vec<columns::Column<'_, R>>) -> FileColumns {
+        FileColumns {
+            file,
+            columns: columns.iter().map(|c| (c.name, c.doc)).collect(),
+        }
+    }
+    vec![
+        of(kms_calls::FILE, kms_calls::columns()),
+        of(kms_rates::FILE, kms_rates::columns()),
+        of(kms_cost::FILE, kms_cost::columns()),
+        of(kms_bucket_keys::FILE, kms_bucket_keys::columns()),
+        of(kms_data_key_caching::FILE, kms_data_key_caching::columns()),
+        of(sigv2_requests::FILE, sigv2_requests::columns()),
+        of(tls_legacy::FILE, tls_legacy::columns()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KMS: &str = r#"{"Records":[
+        {"eventTime":"2026-03-01T10:00:01Z","eventSource":"kms.amazonaws.com","eventName":"Decrypt",
+         "awsRegion":"us-east-1","recipientAccountId":"111122223333",
+         "userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/bi/s1",
+           "accountId":"111122223333",
+           "sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::111122223333:role/bi"}}},
+         "resources":[{"type":"AWS::KMS::Key","ARN":"arn:aws:kms:us-east-1:111122223333:key/k1"}]},
+        {"eventTime":"2026-03-01T10:00:01Z","eventSource":"s3.amazonaws.com","eventName":"GetObject",
+         "awsRegion":"us-east-1","recipientAccountId":"111122223333","eventCategory":"Data",
+         "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/old","accountId":"111122223333"},
+         "userAgent":"[aws-cli/1.10.56 Python/2.7.12 Linux/4.4.0 botocore/1.4.46]",
+         "requestParameters":{"bucketName":"legacy"},
+         "additionalEventData":{"SignatureVersion":"SigV2","AuthenticationMethod":"AuthHeader"},
+         "tlsDetails":{"tlsVersion":"TLSv1.1"}}
+    ]}"#;
+
+    /// Tables folded from `take` records of `json` from the `skip`th, in order.
+    fn fold(json: &str, skip: usize, take: usize) -> Tables {
+        let mut bytes = json.as_bytes().to_vec();
+        let tape = simd_json::to_tape(&mut bytes).expect("valid json");
+        let root = tape.as_value();
+        let records = root
+            .get("Records")
+            .and_then(|r| r.as_array())
+            .expect("records");
+        let mut t = Tables::new(300);
+        for v in records.iter().skip(skip).take(take) {
+            t.add(&Record::from_tape(v).expect("record"));
+        }
+        t
+    }
+
+    fn snapshot(t: &Tables) -> String {
+        let rows = Rows::of(t);
+        format!(
+            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            rows.kms_calls, rows.kms_rates, rows.sigv2, rows.tls, t.records
+        )
+    }
+
+    #[test]
+    fn a_record_is_attributed_once_and_reaches_every_table_it_belongs_to() {
+        let t = fold(KMS, 0, 2);
+        let rows = Rows::of(&t);
+        assert_eq!(rows.kms_calls.len(), 1);
+        assert_eq!(
+            rows.kms_rates.len(),
+            2,
+            "account_region and principal scopes"
+        );
+        assert_eq!(rows.sigv2.len(), 1);
+        assert_eq!(rows.tls.len(), 1);
+        let s = &rows.sigv2[0];
+        assert_eq!(s.ua_family, Some("aws-cli"));
+        assert_eq!(s.sigv4_min_version, Some("1.11.108"));
+        assert_eq!(s.ua_kind, Some("cli"));
+        assert!(
+            s.upgrade_advice
+                .is_some_and(|a| a.contains("botocore 1.4.46")),
+            "{:?}",
+            s.upgrade_advice
+        );
+        assert_eq!(t.records.attributed, 2);
+        assert_eq!(
+            (t.records.kms, t.records.sigv2, t.records.tls_legacy),
+            (1, 1, 1)
+        );
+    }
+
+    #[test]
+    fn merge_and_state_round_trip_give_the_tables_of_one_fold() {
+        let whole = fold(KMS, 0, 2);
+        // Two workers, merged into tables whose interner has seen neither: every symbol is
+        // re-mapped, and the rows come out as one fold's.
+        let mut merged = Tables::new(300);
+        merged.merge(fold(KMS, 1, 1));
+        merged.merge(fold(KMS, 0, 1));
+        assert_eq!(snapshot(&merged), snapshot(&whole));
+        let restored = Tables::from_state(whole.state().expect("state")).expect("from_state");
+        assert_eq!(snapshot(&restored), snapshot(&whole));
+        // Merging a restored partial adds, it does not replace.
+        let mut twice = Tables::from_state(whole.state().expect("state")).expect("from_state");
+        twice.merge(fold(KMS, 0, 2));
+        assert_eq!(twice.records.attributed, 4);
+        assert_eq!(Rows::of(&twice).kms_calls[0].tally.count, 2);
+    }
+
+    #[test]
+    fn a_state_without_a_table_is_refused_by_name() {
+        let mut state = fold(KMS, 0, 2).state().expect("state");
+        state.tables.retain(|(name, _)| name != "kms_rates");
+        let err = Tables::from_state(state).expect_err("refused");
+        assert!(err.contains("kms_rates"), "{err}");
+    }
+
+    /// True when `word` stands in `line` as a whole identifier.
+    fn names(line: &str, word: &str) -> bool {
+        let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        line.match_indices(word).any(|(i, _)| {
+            !line[..i].chars().next_back().is_some_and(ident)
+                && !line[i + word.len()..].chars().next().is_some_and(ident)
+        })
+    }
+
+    #[test]
+    fn every_column_is_documented_in_the_readme() {
+        let readme = include_str!("../../README.md");
+        for f in column_docs() {
+            let row = format!("| `{}` |", f.file);
+            let line = readme
+                .lines()
+                .find(|l| l.starts_with(&row))
+                .unwrap_or_else(|| panic!("README's output table has no row for {}", f.file));
+            for (name, doc) in f.columns {
+                assert!(!doc.is_empty(), "{}.{name} has no doc", f.file);
+                assert!(
+                    names(line, name),
+                    "README's row for {} does not name the column {name}",
+                    f.file
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! `sigv2_requests.parquet`: S3 requests signed with SigV2 (observed, or inferred from a
+//! client below its SigV4 minimum), per hour, principal, client, bucket and source, with
+//! what the owner must upgrade.
+
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use super::columns::{self, Column};
+use super::intern::{Interner, Sym};
+use super::{Common, TableAccumulator, Tally, merge_tally, table_key, tally};
+use crate::attribute::Attribution;
+use crate::attribute::sigv2::{Evidence, is_presigned};
+
+pub const FILE: &str = "sigv2_requests.parquet";
+
+table_key!(
+    /// One row of the file. The client's facts (`ua_family` to `upgrade_advice`) follow from
+    /// the agent and the authentication method, so they never split a group.
+    Key => Resolved {
+        hour: i64,
+        account_id: Sym,
+        region: Sym,
+        principal: Sym,
+        principal_type: Sym,
+        user_agent: Sym,
+        ua_family: Sym,
+        ua_version: Sym,
+        event_name: Sym,
+        bucket: Sym,
+        source_ip: Sym,
+        auth_method: Sym,
+        evidence: Evidence,
+        ua_kind: Sym,
+        sigv4_min_version: Sym,
+        upgrade_advice: Sym,
+    }
+);
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct SigV2Requests {
+    pub requests: FxHashMap<Key, Tally>,
+}
+
+impl TableAccumulator for SigV2Requests {
+    const NAME: &'static str = "sigv2_requests";
+
+    fn add(&mut self, a: &Attribution<'_>, c: &Common, s: &mut Interner) {
+        let (Some(sigv2), Some(client)) = (&a.sigv2, &a.client) else {
+            return;
+        };
+        let facts = client.client;
+        let key = Key {
+            hour: c.hour,
+            account_id: c.account_id,
+            region: c.region,
+            principal: c.principal,
+            principal_type: c.principal_type,
+            user_agent: s.intern_opt(client.user_agent),
+            ua_family: s.intern_opt(facts.family.as_deref()),
+            ua_version: s.intern_opt(facts.version.as_deref()),
+            event_name: s.intern_opt(a.event_name),
+            bucket: s.intern_opt(sigv2.bucket),
+            source_ip: s.intern_opt(a.source_ip),
+            auth_method: s.intern_opt(sigv2.auth_method),
+            evidence: sigv2.evidence,
+            ua_kind: s.intern_opt(facts.kind),
+            sigv4_min_version: s.intern_opt(facts.sigv4_min_version),
+            upgrade_advice: s.intern(facts.sigv2_advice(is_presigned(sigv2.auth_method))),
+        };
+        tally(&mut self.requests, key, a.event_time);
+    }
+
+    fn merge(&mut self, other: Self, table: &[Sym]) {
+        for (k, v) in other.requests {
+            merge_tally(&mut self.requests, k.remap(table), v);
+        }
+    }
+}
+
+/// A row: the key, resolved, and its requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    pub key: Resolved<'a>,
+    pub tally: Tally,
+}
+
+impl<'a> std::ops::Deref for Row<'a> {
+    type Target = Resolved<'a>;
+    fn deref(&self) -> &Resolved<'a> {
+        &self.key
+    }
+}
+
+/// The rows in file order.
+pub fn rows<'a>(table: &'a SigV2Requests, strings: &'a Interner) -> Vec<Row<'a>> {
+    let mut rows: Vec<Row<'a>> = table
+        .requests
+        .iter()
+        .map(|(k, &tally)| Row {
+            key: k.resolve(strings),
+            tally,
+        })
+        .collect();
+    rows.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    rows
+}
+
+pub fn columns<'a>() -> Vec<Column<'a, Row<'a>>> {
+    let c = columns::of::<Row<'a>>();
+    vec![
+        c.timestamp("hour", "Hour of the requests (UTC)", |r| r.hour),
+        c.text("account_id", "The account", |r| r.account_id),
+        c.text("region", "awsRegion", |r| r.region),
+        c.text(
+            "principal",
+            "Who signed: the role for assumed-role sessions, else the ARN",
+            |r| r.principal,
+        ),
+        c.text("principal_type", "userIdentity.type", |r| r.principal_type),
+        c.text("user_agent", "userAgent without S3's brackets", |r| {
+            r.user_agent
+        }),
+        c.text(
+            "ua_family",
+            "The client family (aws-cli, aws-sdk-java, boto3, ...)",
+            |r| r.ua_family,
+        ),
+        c.text("ua_version", "The client's version", |r| r.ua_version),
+        c.text("event_name", "The S3 operation", |r| r.event_name),
+        c.text("bucket", "requestParameters.bucketName", |r| r.bucket),
+        c.text("source_ip", "sourceIPAddress", |r| r.source_ip),
+        c.text(
+            "auth_method",
+            "AuthHeader, or QueryString for a presigned URL",
+            |r| r.auth_method,
+        ),
+        c.text(
+            "evidence",
+            "observed (SignatureVersion says SigV2) or inferred (client below its SigV4 minimum)",
+            |r| Some(r.evidence),
+        ),
+        c.int("requests", "Requests in the group", |r| {
+            r.tally.count as i64
+        }),
+        c.timestamp("first_seen", "Earliest request", |r| r.tally.first_seen),
+        c.timestamp("last_seen", "Latest request", |r| r.tally.last_seen),
+        c.text(
+            "sigv4_min_version",
+            "First version of the client's family that signs SigV4",
+            |r| r.sigv4_min_version,
+        ),
+        c.text(
+            "ua_kind",
+            "sdk, cli, console, aws_service, browser, http_client or unknown",
+            |r| r.ua_kind,
+        ),
+        c.text("upgrade_advice", "What to change, in one sentence", |r| {
+            r.upgrade_advice
+        }),
+    ]
+}
+
+pub fn write(dir: &Path, rows: &[Row<'_>]) -> anyhow::Result<()> {
+    columns::write(&dir.join(FILE), &columns(), rows)
+}
