@@ -9,7 +9,6 @@ pub mod aggregate;
 pub mod attribute;
 pub mod cli;
 pub mod decode;
-// The file keeps the layout's name; the module cannot be `gen`, a reserved word in Rust 2024.
 pub mod log_file;
 pub mod output;
 pub mod pipeline;
@@ -17,7 +16,8 @@ pub mod progress;
 pub mod record;
 pub mod resume;
 pub mod source;
-#[path = "gen.rs"]
+// The folder keeps the layout's name; the module cannot be `gen`, a reserved word in Rust 2024.
+#[path = "gen/mod.rs"]
 pub mod synth;
 pub mod time;
 
