@@ -22,8 +22,8 @@ mod progress;
 mod record;
 mod resume;
 mod source;
-// The file keeps the layout's name; the module cannot be `gen`, a reserved word in Rust 2024.
-#[path = "gen.rs"]
+// The folder keeps the layout's name; the module cannot be `gen`, a reserved word in Rust 2024.
+#[path = "gen/mod.rs"]
 pub mod synth;
 mod tables;
 mod time;
