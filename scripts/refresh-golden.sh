@@ -14,8 +14,8 @@ BIN="${CARGO_TARGET_DIR:-target}/release/trailsift"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-rm -rf fixtures/golden/fixtures fixtures/golden/edge fixtures/golden/generated
-mkdir -p fixtures/golden/fixtures fixtures/golden/edge fixtures/golden/generated
+rm -rf fixtures/golden/fixtures fixtures/golden/edge fixtures/golden/generated fixtures/golden/real
+mkdir -p fixtures/golden/fixtures fixtures/golden/edge fixtures/golden/generated fixtures/golden/real
 
 "$BIN" analyze fixtures/trail --out "$WORK/fixtures" --no-progress >/dev/null
 cp "$WORK"/fixtures/*.parquet fixtures/golden/fixtures/
@@ -27,4 +27,7 @@ cp "$WORK"/edge/*.parquet fixtures/golden/edge/
 "$BIN" gen --out "$WORK/trail" --records 30000 --hours 6 --seed 11 >/dev/null
 "$BIN" analyze "$WORK/trail" --out "$WORK/generated" --no-progress >/dev/null
 cp "$WORK"/generated/*.parquet fixtures/golden/generated/
+python3 scripts/pack-real-records.py "$WORK/real-trail" >/dev/null
+"$BIN" analyze "$WORK/real-trail/AWSLogs" --out "$WORK/real" --no-progress >/dev/null
+cp "$WORK"/real/*.parquet fixtures/golden/real/
 ls -l fixtures/golden/*

@@ -10,14 +10,27 @@
 //!
 //! `TRAILSIFT_FUZZ_SECONDS` sets the time budget (default 3 s in the test suite);
 //! `scripts/fuzz.sh` runs it for longer and prints the number of inputs tried.
+//!
+//! Every run is reproducible from its seed: `TRAILSIFT_FUZZ_SEED` (a decimal u64; a fresh
+//! random one when unset) seeds batch after batch of cases, and the run prints it first, on
+//! stderr past the test harness's capture, so that even a crash leaves it in the log. On a
+//! failure the panic message and `target/fuzz-failures/<seed>.txt` give the seed, the
+//! shrunk input and the command that replays the run (`TRAILSIFT_FUZZ_BATCHES` makes the
+//! replay run the same batches whatever the machine's speed). proptest also saves the
+//! failing case's own seed in `target/fuzz-failures/proptest-regressions.txt` and tries
+//! those cases first in every later run on that machine; as the cases share one parser, a
+//! failure that depends on what the parser decoded before shows only in the seeded replay.
 
 use std::cell::RefCell;
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{
+    Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestRng, TestRunner,
+};
 use trailsift::engine::{Gate, ObjectParser, RecordFilter, Tables};
 
 /// Decompressed bytes allowed per object in this test: small, so that a bomb is cheap.
@@ -146,37 +159,137 @@ fn check(parser: &mut ObjectParser, input: Input) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Cases per batch: the time budget is checked between batches.
+const CASES: u32 = 2_000;
+
+/// The run's seed: `TRAILSIFT_FUZZ_SEED`, else a fresh random one.
+fn fuzz_seed() -> u64 {
+    match std::env::var("TRAILSIFT_FUZZ_SEED") {
+        Ok(s) if !s.trim().is_empty() => s.trim().parse().unwrap_or_else(|_| {
+            panic!("TRAILSIFT_FUZZ_SEED={s:?} is not a decimal number below 2^64")
+        }),
+        Err(std::env::VarError::NotUnicode(s)) => {
+            panic!("TRAILSIFT_FUZZ_SEED={s:?} is not a decimal number below 2^64")
+        }
+        _ => {
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            let now = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default();
+            h.write_u128(now.as_nanos());
+            h.write_u32(std::process::id());
+            h.finish()
+        }
+    }
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The generator of batch `batch` of the run seeded with `seed`.
+fn batch_rng(seed: u64, batch: u64) -> TestRng {
+    let mut mixed = batch;
+    let mut state = seed ^ splitmix64(&mut mixed);
+    let mut bytes = [0u8; 32];
+    for chunk in bytes.chunks_mut(8) {
+        chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
+    }
+    TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
+}
+
+/// `target/fuzz-failures`, under `CARGO_TARGET_DIR` when it is set.
+fn failures_dir() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|t| root.join(t))
+        .unwrap_or_else(|| root.join("target"));
+    target.join("fuzz-failures")
+}
+
+/// Says `line` on the process's stderr, past the test harness's capture.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 #[test]
 fn decoder_and_parser_survive_mutated_and_arbitrary_objects() {
     let budget = std::env::var("TRAILSIFT_FUZZ_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(3);
+    // A replay runs exactly the batches of the failed run, however long they take.
+    let batches: Option<u64> = std::env::var("TRAILSIFT_FUZZ_BATCHES").ok().map(|s| {
+        s.parse()
+            .expect("TRAILSIFT_FUZZ_BATCHES is a number of batches")
+    });
+    let seed = fuzz_seed();
+    say(&format!(
+        "decoder fuzz: seed {seed} (replay: TRAILSIFT_FUZZ_SEED={seed} cargo test --release \
+         --locked --test tests decoder_fuzz)"
+    ));
+    let failures = failures_dir();
+    let regressions = failures.join("proptest-regressions.txt");
+    let regressions_path: &'static str =
+        Box::leak(regressions.to_string_lossy().into_owned().into_boxed_str());
     let started = Instant::now();
     // One parser for every input, as a worker reuses its buffers from object to object.
     let parser = RefCell::new(ObjectParser::new(CAP));
     let mut tried = 0u64;
+    let mut batch = 0u64;
     // Batches of fresh random cases until the budget is spent; a failure is shrunk and
     // reported by proptest with the input that caused it.
-    while started.elapsed() < Duration::from_secs(budget) {
-        let mut runner = TestRunner::new(Config {
-            cases: 2_000,
-            failure_persistence: None,
-            ..Config::default()
-        });
+    while match batches {
+        Some(n) => batch < n,
+        None => started.elapsed() < Duration::from_secs(budget),
+    } {
+        let mut runner = TestRunner::new_with_rng(
+            Config {
+                cases: CASES,
+                failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+                    regressions_path,
+                ))),
+                ..Config::default()
+            },
+            batch_rng(seed, batch),
+        );
         let result = runner.run(&inputs(), |input| check(&mut parser.borrow_mut(), input));
         if let Err(e) = result {
-            panic!("after {tried} inputs: {e}");
+            let replay = format!(
+                "TRAILSIFT_FUZZ_SEED={seed} TRAILSIFT_FUZZ_BATCHES={} cargo test --release \
+                 --locked --test tests decoder_fuzz -- --nocapture",
+                batch + 1
+            );
+            let record = failures.join(format!("{seed}.txt"));
+            let text = format!(
+                "decoder fuzz failed\n\
+                 seed: {seed}\n\
+                 batch: {batch} ({CASES} cases each; {tried} inputs passed before it)\n\
+                 replay the run: {replay}\n\
+                 proptest keeps failing cases in {regressions_path} and tries them first in \
+                 every later run on this machine\n\n{e}\n"
+            );
+            let saved = std::fs::create_dir_all(&failures)
+                .and_then(|()| std::fs::write(&record, &text))
+                .map(|()| format!("written to {}", record.display()))
+                .unwrap_or_else(|err| format!("could not write {}: {err}", record.display()));
+            panic!("after {tried} inputs (seed {seed}, {saved}):\n{text}");
         }
-        tried += 2_000;
+        tried += u64::from(CASES);
+        batch += 1;
     }
     let (decoded, read) = (
         DECODED.load(Ordering::Relaxed),
         READ.load(Ordering::Relaxed),
     );
     println!(
-        "decoder fuzz: {tried} inputs in {:.0} s ({decoded} decoded, {read} read as log files), \
-         no panic, no output past the {CAP}-byte cap, records reconciled",
+        "decoder fuzz: seed {seed}, {tried} inputs in {:.0} s ({decoded} decoded, {read} read as \
+         log files), no panic, no output past the {CAP}-byte cap, records reconciled",
         started.elapsed().as_secs_f64()
     );
     assert!(tried > 0, "the budget allowed no input");

@@ -1,4 +1,4 @@
-//! Byte-identical outputs: the Parquet files of three runs, kept in `fixtures/golden/` from
+//! Byte-identical outputs: the Parquet files of four trails, kept in `fixtures/golden/` from
 //! the engine as it was before it was reshaped, must be written again byte for byte.
 //!
 //! - `fixtures/`: the fixture trail.
@@ -7,8 +7,12 @@
 //!   owner's copy, inferred SigV2, a presigned URL, missing agents, legacy TLS, data key
 //!   caching and Bucket Key candidates.
 //! - `generated/`: a generated trail (`trailsift gen`, seeded, so its bytes are fixed too).
-//! - the same generated trail read again from a `--state` file that holds the whole run:
-//!   every answer then comes from the saved state, through `from_state` and `merge`.
+//! - `real/`: the published real records of `fixtures/real`, packed by
+//!   scripts/pack-real-records.py (its output is fixed for fixed input).
+//!
+//! Each trail but the fixtures' is also read again from a `--state` file that holds the
+//! whole run (every answer then comes from the saved state, through `from_state` and
+//! `merge`), and on one thread.
 //!
 //! A change that means to change an output (a new column, a fixed answer) refreshes the
 //! files with `scripts/refresh-golden.sh` and says so in its commit and in the Changelog;
@@ -107,5 +111,15 @@ fn generated_trail_outputs_are_byte_identical_to_the_kept_ones() {
     assert_same_parquet_fresh_resumed_and_single_threaded(
         trail.path(),
         &repo_root().join("fixtures/golden/generated"),
+    );
+}
+
+#[test]
+fn real_records_outputs_are_byte_identical_to_the_kept_ones() {
+    let packed = tempfile::tempdir().expect("tempdir");
+    crate::real_records::pack(&packed.path().join("trail"));
+    assert_same_parquet_fresh_resumed_and_single_threaded(
+        &packed.path().join("trail/AWSLogs"),
+        &repo_root().join("fixtures/golden/real"),
     );
 }

@@ -409,7 +409,7 @@ mod tests {
     use super::*;
     use std::cmp::Ordering::*;
 
-    /// Real agents (from the published records in ../shared/data and the SDKs' own formats),
+    /// Real agents (from the published records in fixtures/real and the SDKs' own formats),
     /// as logged, with what the parser must make of them.
     #[rustfmt::skip]
     const AGENTS: &[(&str, UaKind, Option<&str>, Option<&str>)] = &[

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Pack the real CloudTrail records in ../shared/data into a delivered trail layout.
+"""Pack the real CloudTrail records in fixtures/real into a delivered trail layout.
 
-    python3 scripts/pack-shared-data.py OUT_DIR [--data DIR]
+    python3 scripts/pack-real-records.py OUT_DIR [--data DIR]
 
-OUT_DIR must not exist yet, or be empty, and must lie outside this repository: the published
-records are studied and run through the tool, never copied into the project. DIR defaults to
-`../shared/data` relative to the repository root.
+The records were published by others; they ship with the repository under `fixtures/real/`,
+each folder with its source (repository, path, commit) and licence in
+`fixtures/real/SOURCES.md`, so that the tests need nothing outside the repository. The packed
+trail is an output, not a source: OUT_DIR must not exist yet, or be empty, and must lie
+outside this repository (a temporary directory). DIR defaults to `fixtures/real` in the
+repository.
 
-What is read (see ../shared/data/SOURCES.md):
+What is read (see fixtures/real/SOURCES.md):
 
 - stratus-red-team/*.json        a JSON array of records per file.
 - awsdocs/*.ndjson               one object per line, the record under "event".
@@ -208,12 +211,12 @@ def gzip_bytes(data: bytes) -> bytes:
 
 def main() -> int:
     parser = argparse.ArgumentParser(
-        description="Pack ../shared/data CloudTrail records into a delivered trail layout.",
-        epilog="Example: python3 scripts/pack-shared-data.py \"$(mktemp -d)/trail\"",
+        description="Pack the real CloudTrail records of fixtures/real into a delivered trail layout.",
+        epilog="Example: python3 scripts/pack-real-records.py \"$(mktemp -d)/trail\"",
     )
     parser.add_argument("out", type=Path, help="output directory (new or empty, outside the repo)")
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data",
-                        help="directory of published records (default: ../shared/data)")
+    parser.add_argument("--data", type=Path, default=REPO / "fixtures" / "real",
+                        help="directory of published records (default: fixtures/real)")
     args = parser.parse_args()
 
     data_dir = args.data.resolve()
