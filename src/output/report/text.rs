@@ -3,9 +3,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::kms_insights::{BucketStatus, KmsInsights};
-use super::rows::Rows;
-use super::terminal_safe;
+use super::ReportInput;
+use super::format::{dollars, percent, terminal_safe};
+use crate::output::kms_insights::{BucketStatus, KmsInsights};
+use crate::output::rows::Rows;
 use crate::aggregate::Tally;
 use crate::attribute::kms::{DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH, Quotas};
 use crate::attribute::sigv2::is_presigned;
@@ -14,18 +15,6 @@ use crate::time::format_rfc3339;
 
 fn show(s: Option<&str>) -> std::borrow::Cow<'_, str> {
     terminal_safe(s.unwrap_or("-"))
-}
-
-/// Everything the terminal report and report.html show.
-pub struct ReportInput<'a> {
-    pub analysis: &'a Analysis,
-    pub rows: &'a Rows<'a>,
-    pub insights: &'a KmsInsights<'a>,
-    pub quotas: &'a Quotas,
-    pub warnings: &'a [String],
-    /// Rows per table.
-    pub top: usize,
-    pub wall_seconds: f64,
 }
 
 /// Renders the report. `top` bounds each table.
@@ -254,15 +243,6 @@ fn recurring_spikes(out: &mut String, insights: &KmsInsights<'_>) {
     );
 }
 
-/// Dollars with cents, or with more digits below a cent.
-pub fn dollars(usd: f64) -> String {
-    if usd == 0.0 || usd >= 0.01 {
-        format!("${usd:.2}")
-    } else {
-        format!("${usd:.4}")
-    }
-}
-
 fn kms_cost(out: &mut String, insights: &KmsInsights<'_>, top: usize) {
     let Some(p) = insights.projection else {
         return;
@@ -399,16 +379,6 @@ fn data_key_caching(out: &mut String, insights: &KmsInsights<'_>, top: usize) {
             show(c.principal),
             show(c.key_arn)
         );
-    }
-}
-
-/// A share as a percentage with enough digits to tell a small peak from none.
-pub fn percent(share: f64) -> String {
-    let pct = 100.0 * share;
-    if pct == 0.0 || pct >= 1.0 {
-        format!("{pct:.1}%")
-    } else {
-        format!("{pct:.3}%")
     }
 }
 

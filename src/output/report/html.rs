@@ -12,30 +12,12 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::kms_insights::{BucketStatus, HourPeak, KmsInsights, Projection, Scope, peak};
-use super::report::{ReportInput, dollars, percent};
-use super::rows::{RateRow, Text};
-use super::terminal_safe;
+use super::ReportInput;
+use super::format::{dollars, esc, percent, thousands};
+use crate::output::kms_insights::{BucketStatus, HourPeak, KmsInsights, Projection, Scope, peak};
+use crate::output::rows::{RateRow, Text};
 use crate::attribute::kms::{DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH};
 use crate::time::{SECONDS_PER_HOUR, format_rfc3339};
-
-/// Escapes text for HTML element content and double- or single-quoted attributes. Control
-/// characters are shown escaped (as in the terminal report) rather than passed through.
-pub fn esc(s: &str) -> String {
-    let s = terminal_safe(s);
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn text(s: Text<'_>) -> String {
     s.map_or_else(|| "<span class=\"null\">-</span>".to_owned(), esc)
@@ -45,31 +27,8 @@ pub fn write(path: &Path, input: &ReportInput<'_>) -> Result<()> {
     std::fs::write(path, render(input)).with_context(|| format!("cannot write {}", path.display()))
 }
 
-const STYLE: &str = r#"
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; margin: 24px auto; max-width: 1100px; padding: 0 16px; }
-h1 { font-size: 22px; margin-bottom: 4px; }
-h2 { font-size: 17px; margin-top: 32px; border-bottom: 1px solid #d8dce6; padding-bottom: 4px; }
-h3 { font-size: 14px; margin: 18px 0 4px; }
-p.meta, p.note { color: #5a6275; margin: 4px 0; }
-table { border-collapse: collapse; width: 100%; margin: 8px 0; font-size: 13px; }
-th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eceef3; vertical-align: top; }
-th { background: #f5f6f9; font-weight: 600; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.wrap { word-break: break-all; }
-.null { color: #a0a6b4; }
-.warn { background: #fff4e0; border-left: 4px solid #f0a020; padding: 6px 10px; margin: 6px 0; }
-.hot { color: #b3261e; font-weight: 600; }
-figure { margin: 12px 0 20px; }
-figcaption { font-weight: 600; margin-bottom: 4px; }
-.legend { margin: 6px 0 14px; }
-.legend span { display: inline-block; margin-right: 14px; font-size: 12px; }
-.legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; }
-svg text { font: 11px system-ui, sans-serif; fill: #5a6275; }
-svg .quota { stroke: #d62728; stroke-width: 1.5; stroke-dasharray: 6 4; }
-svg .warn80 { stroke: #f0a020; stroke-width: 1; stroke-dasharray: 2 3; }
-svg .grid { stroke: #eceef3; }
-svg .axis { stroke: #a0a6b4; }
-"#;
+/// The page's style sheet.
+const STYLE: &str = include_str!("report.css");
 
 /// Colours of the top callers in a chart; the rest are grey.
 const PALETTE: [&str; 6] = [
@@ -540,19 +499,6 @@ fn tick_hours(span_hours: i64) -> i64 {
     }
 }
 
-/// 12,345,678.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn quota_hours(out: &mut String, input: &ReportInput<'_>) {
     let mut hours: Vec<(&RateRow<'_>, u64, u16, u64)> = input
         .rows
@@ -876,15 +822,6 @@ fn failures(out: &mut String, input: &ReportInput<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escaping_neutralises_markup_and_quotes() {
-        assert_eq!(
-            esc("<script>alert('x')</script> & \"q\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
-        );
-        assert_eq!(esc("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
-    }
 
     #[test]
     fn axis_helpers() {
