@@ -3,6 +3,10 @@
 
 use std::borrow::Cow;
 
+/// Names shown per client in a to-do list (buckets, services, cipher suites, user agents)
+/// before "+N more".
+pub const NAMES: usize = 5;
+
 /// Makes a string from the trail safe to print on a terminal: control characters (ANSI
 /// escapes in a forged user agent, say) are shown escaped instead of being obeyed.
 pub fn terminal_safe(s: &str) -> Cow<'_, str> {
