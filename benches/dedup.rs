@@ -67,7 +67,7 @@ fn env(name: &str) -> Option<usize> {
 
 /// A view of a fresh epoch: empty sets, as when a delivery hour opens.
 fn fresh_view() -> std::sync::Arc<EpochView> {
-    Dedup::new(1).open(Some(0), &mut Vec::new(), &mut Discard)
+    Dedup::new(1).open(Some(0), &mut Discard)
 }
 
 fn bench(c: &mut Criterion) {

@@ -89,8 +89,9 @@ pub fn run_analyze(cfg: &AnalyzeConfig) -> Result<RunOutcome> {
         top: cfg.top,
         wall_seconds,
     };
-    output::html::write(&cfg.out_dir.join("report.html"), &report_input)?;
-    let mut report = output::report::render(&report_input);
+    let report_model = output::report::ReportModel::build(&report_input);
+    output::report::html::write(&cfg.out_dir.join("report.html"), &report_model)?;
+    let mut report = output::report::text::render(&report_model);
     report.push_str(&format!("\nOutputs written to {}\n", cfg.out_dir.display()));
     Ok(RunOutcome {
         report,

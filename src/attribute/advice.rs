@@ -59,10 +59,10 @@ pub fn for_sigv2(ua: Option<&UserAgent<'_>>, presigned: bool) -> String {
     let Some(ua) = ua else {
         return "no user agent logged: find the client by principal and source IP, then make it sign with SigV4".to_owned();
     };
-    if let Some(verdict) = sigv4::verdict(&ua) {
-        return client_advice(&ua, &verdict);
+    if let Some(verdict) = sigv4::verdict(ua) {
+        return client_advice(ua, &verdict);
     }
-    let label = client_label(&ua);
+    let label = client_label(ua);
     match ua.kind {
         UaKind::Console => {
             "made from the AWS Management Console: no client of the principal's to upgrade"
@@ -149,7 +149,7 @@ pub fn for_tls(ua: Option<&UserAgent<'_>>) -> String {
     let Some(ua) = ua else {
         return "no user agent logged: find the client by principal and source IP, then make it use TLS 1.2 or later".to_owned();
     };
-    let label = client_label(&ua);
+    let label = client_label(ua);
     match ua.kind {
         UaKind::Console | UaKind::AwsService => {
             return "made by the AWS console or an AWS service: nothing to change on the principal's side".to_owned();

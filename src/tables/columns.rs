@@ -20,12 +20,15 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
+/// Builds one column's array from the rows.
+type Build<'c, R> = Box<dyn Fn(&[R]) -> ArrayRef + 'c>;
+
 /// One column of a table's file.
 pub struct Column<'c, R> {
     pub name: &'static str,
     /// What the column holds, in a line (the README says more).
     pub doc: &'static str,
-    build: Box<dyn Fn(&[R]) -> ArrayRef + 'c>,
+    build: Build<'c, R>,
 }
 
 impl<'c, R: 'c> Column<'c, R> {

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::columns::{self, Column};
 use super::intern::{Interner, NULL, Sym};
-use super::{Common, TableAccumulator, table_key};
+use super::{Common, TableAccumulator, TableKey, table_key};
 use crate::attribute::Attribution;
 use crate::attribute::kms::Quotas;
 use crate::time::SECONDS_PER_HOUR;

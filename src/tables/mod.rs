@@ -78,7 +78,7 @@ pub fn tally<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Tally>, key: K, t: 
 }
 
 /// Joins a tally of `key` from another partial.
-pub fn merge_tally<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Tally>, key: K, v: Tally) {
+fn merge_tally<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Tally>, key: K, v: Tally) {
     map.entry(key).and_modify(|t| t.merge(v)).or_insert(v);
 }
 
@@ -144,6 +144,56 @@ impl KeyField for Evidence {
     }
 }
 
+/// A table key: moves to another interner, and resolves to strings whose order is the
+/// table's row order. Declared with [`table_key!`].
+pub trait TableKey: Copy + Eq + std::hash::Hash {
+    type Resolved<'a>: Ord + Copy;
+    fn remap(self, table: &[Sym]) -> Self;
+    fn resolve(self, strings: &Interner) -> Self::Resolved<'_>;
+}
+
+/// A row of a table that counts events per key: the key, resolved, and its tally. Reads as
+/// its key (`row.principal`), plus `row.tally`.
+#[derive(Debug, Clone, Copy)]
+pub struct TallyRow<R> {
+    pub key: R,
+    pub tally: Tally,
+}
+
+impl<R> std::ops::Deref for TallyRow<R> {
+    type Target = R;
+    fn deref(&self) -> &R {
+        &self.key
+    }
+}
+
+/// The rows of a table of tallies, in file order.
+pub fn tally_rows<'a, K: TableKey>(
+    tallies: &'a FxHashMap<K, Tally>,
+    strings: &'a Interner,
+) -> Vec<TallyRow<K::Resolved<'a>>> {
+    let mut rows: Vec<_> = tallies
+        .iter()
+        .map(|(k, &tally)| TallyRow {
+            key: k.resolve(strings),
+            tally,
+        })
+        .collect();
+    rows.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    rows
+}
+
+/// Joins another partial's tallies; `table` maps its symbols to ours.
+pub fn merge_tallies<K: TableKey>(
+    into: &mut FxHashMap<K, Tally>,
+    other: FxHashMap<K, Tally>,
+    table: &[Sym],
+) {
+    for (k, v) in other {
+        merge_tally(into, k.remap(table), v);
+    }
+}
+
 /// Declares a table key: the interned struct the workers hash, and its resolved twin (same
 /// fields, strings instead of symbols) whose derived order is the table's row order.
 macro_rules! table_key {
@@ -154,15 +204,17 @@ macro_rules! table_key {
             $(pub $field: $ty,)*
         }
 
-        impl $name {
+        impl $crate::tables::TableKey for $name {
+            type Resolved<'a> = $resolved<'a>;
+
             /// The same key in the interner whose symbols `table` maps to.
-            pub fn remap(self, table: &[$crate::tables::intern::Sym]) -> Self {
+            fn remap(self, table: &[$crate::tables::intern::Sym]) -> Self {
                 $name {
                     $($field: $crate::tables::KeyField::remap(self.$field, table),)*
                 }
             }
 
-            pub fn resolve<'a>(&self, strings: &'a $crate::tables::intern::Interner) -> $resolved<'a> {
+            fn resolve(self, strings: &$crate::tables::intern::Interner) -> $resolved<'_> {
                 $resolved {
                     $($field: $crate::tables::KeyField::resolve(self.$field, strings),)*
                 }

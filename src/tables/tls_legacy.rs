@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::columns::{self, Column};
 use super::intern::{Interner, Sym};
-use super::{Common, TableAccumulator, Tally, merge_tally, table_key, tally};
+use super::{
+    Common, TableAccumulator, Tally, TallyRow, merge_tallies, table_key, tally, tally_rows,
+};
 use crate::attribute::Attribution;
 
 pub const FILE: &str = "tls_legacy.parquet";
@@ -67,38 +69,16 @@ impl TableAccumulator for TlsLegacy {
     }
 
     fn merge(&mut self, other: Self, table: &[Sym]) {
-        for (k, v) in other.requests {
-            merge_tally(&mut self.requests, k.remap(table), v);
-        }
+        merge_tallies(&mut self.requests, other.requests, table);
     }
 }
 
 /// A row: the key, resolved, and its requests.
-#[derive(Debug, Clone, Copy)]
-pub struct Row<'a> {
-    pub key: Resolved<'a>,
-    pub tally: Tally,
-}
-
-impl<'a> std::ops::Deref for Row<'a> {
-    type Target = Resolved<'a>;
-    fn deref(&self) -> &Resolved<'a> {
-        &self.key
-    }
-}
+pub type Row<'a> = TallyRow<Resolved<'a>>;
 
 /// The rows in file order.
 pub fn rows<'a>(table: &'a TlsLegacy, strings: &'a Interner) -> Vec<Row<'a>> {
-    let mut rows: Vec<Row<'a>> = table
-        .requests
-        .iter()
-        .map(|(k, &tally)| Row {
-            key: k.resolve(strings),
-            tally,
-        })
-        .collect();
-    rows.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-    rows
+    tally_rows(&table.requests, strings)
 }
 
 pub fn columns<'a>() -> Vec<Column<'a, Row<'a>>> {

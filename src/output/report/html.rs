@@ -1,76 +1,36 @@
 //! `report.html`: the report as one self-contained page (inline CSS and SVG, no script, no
 //! network), with a picture per account and region of each hour's busiest second, split by
-//! caller, against the quota, so an hourly spike and who made it show at a glance.
+//! caller, against the quota, so an hourly spike and who made it show at a glance. Draws
+//! only from the [`ReportModel`], as the terminal report does.
 //!
 //! Every string that comes from the trail (principals, user agents, keys, buckets, even
 //! account ids and regions: any field can be forged by whoever writes records) goes through
 //! [`esc`] before it reaches the page, in text and in attributes alike.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::kms_insights::Text;
-use super::kms_insights::{BucketStatus, HourPeak, KmsInsights, Projection, Scope, peak};
-use super::report::{ReportInput, dollars, percent};
-use super::terminal_safe;
-use crate::attribute::kms::{DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH};
-use crate::tables::kms_rates::Row as RateRow;
+use super::format::{NAMES, dollars, esc, percent, thousands};
+use super::model::{Bar, Chart, Listing, Period, PrincipalToDo, ReportModel, Text};
 use crate::time::{SECONDS_PER_HOUR, format_rfc3339};
-
-/// Escapes text for HTML element content and double- or single-quoted attributes. Control
-/// characters are shown escaped (as in the terminal report) rather than passed through.
-pub fn esc(s: &str) -> String {
-    let s = terminal_safe(s);
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn text(s: Text<'_>) -> String {
     s.map_or_else(|| "<span class=\"null\">-</span>".to_owned(), esc)
 }
 
-pub fn write(path: &Path, input: &ReportInput<'_>) -> Result<()> {
-    std::fs::write(path, render(input)).with_context(|| format!("cannot write {}", path.display()))
+fn usd(v: Option<f64>) -> String {
+    v.map_or("-".to_owned(), dollars)
 }
 
-const STYLE: &str = r#"
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; margin: 24px auto; max-width: 1100px; padding: 0 16px; }
-h1 { font-size: 22px; margin-bottom: 4px; }
-h2 { font-size: 17px; margin-top: 32px; border-bottom: 1px solid #d8dce6; padding-bottom: 4px; }
-h3 { font-size: 14px; margin: 18px 0 4px; }
-p.meta, p.note { color: #5a6275; margin: 4px 0; }
-table { border-collapse: collapse; width: 100%; margin: 8px 0; font-size: 13px; }
-th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eceef3; vertical-align: top; }
-th { background: #f5f6f9; font-weight: 600; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.wrap { word-break: break-all; }
-.null { color: #a0a6b4; }
-.warn { background: #fff4e0; border-left: 4px solid #f0a020; padding: 6px 10px; margin: 6px 0; }
-.hot { color: #b3261e; font-weight: 600; }
-figure { margin: 12px 0 20px; }
-figcaption { font-weight: 600; margin-bottom: 4px; }
-.legend { margin: 6px 0 14px; }
-.legend span { display: inline-block; margin-right: 14px; font-size: 12px; }
-.legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; }
-svg text { font: 11px system-ui, sans-serif; fill: #5a6275; }
-svg .quota { stroke: #d62728; stroke-width: 1.5; stroke-dasharray: 6 4; }
-svg .warn80 { stroke: #f0a020; stroke-width: 1; stroke-dasharray: 2 3; }
-svg .grid { stroke: #eceef3; }
-svg .axis { stroke: #a0a6b4; }
-"#;
+pub fn write(path: &Path, model: &ReportModel<'_>) -> Result<()> {
+    std::fs::write(path, render(model)).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The page's style sheet.
+const STYLE: &str = include_str!("report.css");
 
 /// Colours of the top callers in a chart; the rest are grey.
 const PALETTE: [&str; 6] = [
@@ -80,62 +40,108 @@ const OTHER: &str = "#c9c4bf";
 const CALLERS_PER_CHART: usize = 5;
 const MAX_CHARTS: usize = 8;
 
-pub fn render(input: &ReportInput<'_>) -> String {
+pub fn render(model: &ReportModel<'_>) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>trailsift report</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>trailsift report</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n"
     );
-    header(&mut out, input);
-    charts(&mut out, input);
-    quota_hours(&mut out, input);
-    callers(&mut out, input);
-    cost(&mut out, input);
-    bucket_keys(&mut out, input);
-    caching(&mut out, input);
-    sigv2(&mut out, input);
-    failures(&mut out, input);
+    header(&mut out, model);
+    charts(&mut out, model);
+    quota_hours(&mut out, model);
+    callers(&mut out, model);
+    cost(&mut out, model);
+    bucket_keys(&mut out, model);
+    caching(&mut out, model);
+    sigv2(&mut out, model);
+    tls(&mut out, model);
+    failures(&mut out, model);
     out.push_str("</body>\n</html>\n");
     out
 }
 
-fn header(out: &mut String, input: &ReportInput<'_>) {
-    let a = input.analysis;
-    let r = &a.tables.records;
+/// The "... and N more" paragraph under a cut table.
+fn more<T>(out: &mut String, list: &Listing<T>) {
+    if let Some(line) = list.more_line() {
+        let _ = writeln!(out, "<p class=\"more\">{}</p>", esc(&line));
+    }
+}
+
+/// The "... and N more" row of a cut group inside a table.
+fn more_row<T>(out: &mut String, list: &Listing<T>, columns: usize) {
+    if let Some(line) = list.more_line() {
+        let _ = writeln!(
+            out,
+            "<tr class=\"more\"><td colspan=\"{columns}\">{}</td></tr>",
+            esc(&line)
+        );
+    }
+}
+
+/// At most [`NAMES`] names, then how many more.
+fn names(set: &BTreeSet<&str>, separator: &str) -> String {
+    let mut shown: Vec<String> = set.iter().take(NAMES).map(|n| esc(n)).collect();
+    if set.len() > NAMES {
+        shown.push(format!("+{} more", set.len() - NAMES));
+    }
+    if shown.is_empty() {
+        "<span class=\"null\">-</span>".to_owned()
+    } else {
+        shown.join(separator)
+    }
+}
+
+/// The user agents of a client as logged, under its name; nothing when none was logged.
+fn agents(set: &BTreeSet<&str>) -> String {
+    if set.is_empty() {
+        String::new()
+    } else {
+        format!("<div class=\"ua\">{}</div>", names(set, "<br>"))
+    }
+}
+
+fn header(out: &mut String, model: &ReportModel<'_>) {
+    let h = &model.headline;
     let _ = writeln!(out, "<h1>trailsift report</h1>");
     let _ = writeln!(
         out,
         "<p class=\"meta\">trailsift {}: {} objects read, {} skipped, {} failed; {} records ({} KMS, {} S3, {} malformed, {} duplicates not counted) in {:.2} s.</p>",
         env!("CARGO_PKG_VERSION"),
-        a.objects.read,
-        a.objects.skipped.total(),
-        a.objects.failed,
-        r.total,
-        r.kms,
-        r.s3,
-        r.malformed_total(),
-        r.duplicates(),
-        input.wall_seconds
+        h.objects_read,
+        h.objects_skipped,
+        h.objects_failed,
+        h.records,
+        h.kms,
+        h.s3,
+        h.malformed,
+        h.duplicates,
+        h.wall_seconds
     );
-    if let Some(p) = input.insights.projection {
+    if let Some(p) = model.period {
         let _ = writeln!(
             out,
             "<p class=\"meta\">Events from {} to {} ({} hours analysed).</p>",
-            format_rfc3339(p.span.start),
-            format_rfc3339(p.span.end),
-            p.span.hours()
+            format_rfc3339(p.start),
+            format_rfc3339(p.end),
+            p.hours
         );
     }
-    if r.duplicates() > 0 {
+    if let Some(r) = &model.resumed {
+        let _ = writeln!(
+            out,
+            "<p class=\"meta\">Resumed from {}: {} objects finished by the interrupted run were not read again.</p>",
+            esc(r.state_file),
+            r.objects_from_state
+        );
+    }
+    if let Some(d) = &model.duplicates {
         let _ = writeln!(
             out,
             "<p class=\"note\">{} KMS records were not counted twice: {} delivered again with the same eventID, {} key owner's copies of cross-account calls whose caller's copy was counted.</p>",
-            r.duplicates(),
-            r.duplicate_event_id,
-            r.duplicate_cross_account
+            d.total, d.event_id, d.cross_account
         );
     }
-    for w in input.warnings {
+    for w in model.warnings {
         let _ = writeln!(out, "<div class=\"warn\">{}</div>", esc(w));
     }
 }
@@ -182,19 +188,18 @@ fn tick_label(v: f64) -> String {
     }
 }
 
-fn charts(out: &mut String, input: &ReportInput<'_>) {
-    let Some(projection) = input.insights.projection else {
+fn charts(out: &mut String, model: &ReportModel<'_>) {
+    let Some(period) = model.period else {
         return;
     };
-    let bars = &input.insights.hour_peaks;
-    if bars.is_empty() {
+    if model.charts.is_empty() {
         return;
     }
     let _ = writeln!(
         out,
         "<h2>KMS requests per second: the busiest second of each hour</h2>\n<p class=\"note\">Symmetric cryptographic calls of all principals in the account and region (the calls that share the quota), in the busiest second of each hour, split by caller. Throttled calls are included: they are demand the quota refused. Hover a bar for its numbers.</p>"
     );
-    for spike in &input.insights.recurring_spikes {
+    for spike in &model.recurring_spikes {
         let _ = writeln!(
             out,
             "<div class=\"warn\"><b>Recurring spike</b> in account {} / {}: the busiest second of {} of {} hours falls in minute :{:02} (median peak {} calls/s against a mean of {:.1} calls/s); {} made {} of those peaks. A job on a schedule: spread its calls over the hour (jitter, rate limit), and see below whether an S3 Bucket Key or a data key cache removes them.</div>",
@@ -209,44 +214,26 @@ fn charts(out: &mut String, input: &ReportInput<'_>) {
             percent(spike.principal_share)
         );
     }
-    // The accounts and regions closest to their quota first.
-    let mut scopes: Vec<(Scope<'_>, &Vec<HourPeak<'_>>, u64, u64)> = bars
-        .iter()
-        .map(|(scope, bars)| {
-            let quota = input.quotas.rps(scope.1.unwrap_or(""));
-            let top = bars.iter().map(|b| b.peak).max().unwrap_or(0);
-            (*scope, bars, quota, top)
-        })
-        .collect();
-    scopes.sort_by(|a, b| {
-        (b.3 as f64 / b.2 as f64)
-            .total_cmp(&(a.3 as f64 / a.2 as f64))
-            .then(a.0.cmp(&b.0))
-    });
-    for (scope, bars, quota, top) in scopes.iter().take(MAX_CHARTS) {
-        chart(out, *scope, bars, *quota, *top, projection);
+    // The model lists the accounts and regions closest to their quota first.
+    for c in model.charts.iter().take(MAX_CHARTS) {
+        chart(out, c, period);
     }
-    if scopes.len() > MAX_CHARTS {
+    if model.charts.len() > MAX_CHARTS {
         let _ = writeln!(
             out,
-            "<p class=\"note\">{} more accounts and regions in kms_rates.parquet.</p>",
-            scopes.len() - MAX_CHARTS
+            "<p class=\"more\">... and {} more accounts and regions in kms_rates.parquet</p>",
+            model.charts.len() - MAX_CHARTS
         );
     }
 }
 
-fn chart(
-    out: &mut String,
-    (account, region): Scope<'_>,
-    bars: &[HourPeak<'_>],
-    quota: u64,
-    top: u64,
-    projection: Projection,
-) {
+fn chart(out: &mut String, c: &Chart<'_>, period: Period) {
+    let (account, region, bars, quota, top) =
+        (c.account_id, c.region, &c.bars, c.quota, c.highest_peak);
     // The callers that make the peaks, by their calls summed over the hours' peak seconds.
     let mut weight: BTreeMap<Text<'_>, u64> = BTreeMap::new();
     for b in bars {
-        for (p, n) in &b.by_principal {
+        for (p, n) in b.by_principal {
             *weight.entry(*p).or_default() += n;
         }
     }
@@ -276,10 +263,10 @@ fn chart(
     let (left, right, upper, lower) = (64.0, 16.0, 14.0, 42.0);
     let plot_w = width - left - right;
     let plot_h = height - upper - lower;
-    let hours = projection.span.hours().max(1) as f64;
+    let hours = period.hours.max(1) as f64;
     let slot = plot_w / hours;
     let bar_w = (slot * 0.8).max(1.0);
-    let x_of = |hour: i64| left + ((hour - projection.span.start) / SECONDS_PER_HOUR) as f64 * slot;
+    let x_of = |hour: i64| left + ((hour - period.start) / SECONDS_PER_HOUR) as f64 * slot;
     let y_of = |v: f64| upper + plot_h - v / y_top * plot_h;
 
     let peak_share = percent(top as f64 / quota as f64);
@@ -363,7 +350,7 @@ fn chart(
     // The mean rate of each hour: how far the busiest second stands above the typical one.
     let mean: Vec<String> = bars
         .iter()
-        .map(|b| format!("{:.1},{:.1}", x_of(b.hour) + slot / 2.0, y_of(b.mean_rps())))
+        .map(|b| format!("{:.1},{:.1}", x_of(b.hour) + slot / 2.0, y_of(b.mean_rps)))
         .collect();
     let _ = writeln!(
         out,
@@ -409,9 +396,9 @@ fn chart(
         upper + plot_h,
         upper + plot_h
     );
-    let every = tick_hours(projection.span.hours());
-    let mut h = projection.span.start;
-    while h < projection.span.end {
+    let every = tick_hours(period.hours);
+    let mut h = period.start;
+    while h < period.end {
         if (h / SECONDS_PER_HOUR) % every == 0 {
             let x = x_of(h);
             let stamp = format_rfc3339(h);
@@ -469,7 +456,7 @@ fn chart(
 
 /// The busiest second of each minute of the hour, over all hours: a job that runs on a
 /// schedule shows as one tall bar (minute 0 for "every hour, on the hour").
-fn minute_profile(out: &mut String, bars: &[HourPeak<'_>]) {
+fn minute_profile(out: &mut String, bars: &[Bar<'_>]) {
     let mut top = [0u32; 60];
     let mut busiest_in = [0usize; 60];
     for b in bars {
@@ -541,153 +528,92 @@ fn tick_hours(span_hours: i64) -> i64 {
     }
 }
 
-/// 12,345,678.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn quota_hours(out: &mut String, input: &ReportInput<'_>) {
-    let mut hours: Vec<(&RateRow<'_>, u64, u16, u64)> = input
-        .rows
-        .kms_rates
-        .iter()
-        .filter(|r| r.principal.is_none())
-        .map(|r| {
-            let (second, calls) = peak(r.counts);
-            (r, calls, second, input.quotas.rps(r.region.unwrap_or("")))
-        })
-        .collect();
+fn quota_hours(out: &mut String, model: &ReportModel<'_>) {
+    let hours = &model.quota_hours;
     if hours.is_empty() {
         return;
     }
-    hours.sort_by(|a, b| {
-        (b.1 as f64 / b.3 as f64)
-            .total_cmp(&(a.1 as f64 / a.3 as f64))
-            .then(a.0.hour.cmp(&b.0.hour))
-    });
     let _ = writeln!(
         out,
         "<h2>Hours closest to the quota</h2>\n<p class=\"note\">Per account and region; seconds over 80% and over 100% of the quota count the seconds of the hour whose calls exceeded that share.</p>\n<table><tr><th>hour</th><th>account</th><th>region</th><th class=\"n\">peak/s</th><th>busiest second</th><th class=\"n\">quota/s</th><th class=\"n\">use</th><th class=\"n\">s &gt; 80%</th><th class=\"n\">s &gt; quota</th><th class=\"n\">throttled</th></tr>"
     );
-    for (r, calls, second, quota) in hours.iter().take(input.top) {
-        let over = |num: u64, den: u64| {
-            r.counts
-                .per_second
-                .values()
-                .filter(|&&c| u64::from(c) * den > quota * num)
-                .count()
-        };
-        let share = *calls as f64 / *quota as f64;
+    let count = |v: Option<usize>| v.map_or("-".to_owned(), |n| thousands(n as u64));
+    for h in hours.shown() {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n{}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            format_rfc3339(r.hour),
-            text(r.account_id),
-            text(r.region),
-            thousands(*calls),
-            format_rfc3339(r.hour + i64::from(*second)),
-            thousands(*quota),
-            if share >= 0.8 { " hot" } else { "" },
-            percent(share),
-            over(4, 5),
-            over(1, 1),
-            r.counts.throttled
+            format_rfc3339(h.hour),
+            text(h.account_id),
+            text(h.region),
+            thousands(h.peak),
+            format_rfc3339(h.peak_at),
+            h.quota.map_or("-".to_owned(), thousands),
+            if h.share.is_some_and(|s| s >= 0.8) {
+                " hot"
+            } else {
+                ""
+            },
+            h.share.map_or("-".to_owned(), percent),
+            count(h.seconds_over_80),
+            count(h.seconds_over_quota),
+            thousands(h.throttled)
         );
     }
     out.push_str("</table>\n");
+    more(out, hours);
 }
 
-fn callers(out: &mut String, input: &ReportInput<'_>) {
-    #[derive(Default)]
-    struct Caller {
-        calls: u64,
-        throttled: u64,
-        peak: u64,
-        peak_at: i64,
-    }
-    let mut by: BTreeMap<Text<'_>, Caller> = BTreeMap::new();
-    for r in &input.rows.kms_calls {
-        by.entry(r.principal).or_default().calls += r.tally.count;
-    }
-    for r in input
-        .rows
-        .kms_rates
-        .iter()
-        .filter(|r| r.principal.is_some())
-    {
-        let (second, calls) = peak(r.counts);
-        let c = by.entry(r.principal).or_default();
-        c.throttled += r.counts.throttled;
-        if calls > c.peak {
-            c.peak = calls;
-            c.peak_at = r.hour + i64::from(second);
-        }
-    }
-    if by.is_empty() {
+fn callers(out: &mut String, model: &ReportModel<'_>) {
+    let callers = &model.kms_callers;
+    if callers.is_empty() {
         return;
     }
-    let mut list: Vec<_> = by.into_iter().collect();
-    list.sort_by(|a, b| b.1.calls.cmp(&a.1.calls).then(a.0.cmp(&b.0)));
-    let p = input.insights.projection;
     let _ = writeln!(
         out,
-        "<h2>Top KMS callers</h2>\n<table><tr><th>principal</th><th class=\"n\">calls</th><th class=\"n\">peak/s</th><th>peak at</th><th class=\"n\">throttled</th><th class=\"n\">$/month</th></tr>"
+        "<h2>Top KMS callers</h2>\n<p class=\"note\">All KMS calls; peak: the principal's symmetric calls in its busiest second.</p>\n<table><tr><th>principal</th><th class=\"n\">calls</th><th class=\"n\">peak/s</th><th>peak at</th><th class=\"n\">throttled</th><th class=\"n\">$/month</th></tr>"
     );
-    for (principal, c) in list.iter().take(input.top) {
+    for c in callers.shown() {
         let _ = writeln!(
             out,
             "<tr><td class=\"wrap\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            text(*principal),
+            text(c.principal),
             thousands(c.calls),
             thousands(c.peak),
-            if c.peak > 0 {
-                format_rfc3339(c.peak_at)
-            } else {
-                "-".to_owned()
-            },
+            c.peak_at.map_or("-".to_owned(), format_rfc3339),
             thousands(c.throttled),
-            p.map_or("-".to_owned(), |p| dollars(p.usd(p.per_month(c.calls))))
+            usd(c.usd_per_month)
         );
     }
     out.push_str("</table>\n");
+    more(out, callers);
 }
 
-fn cost(out: &mut String, input: &ReportInput<'_>) {
-    let i: &KmsInsights<'_> = input.insights;
-    let Some(p) = i.projection else { return };
-    let calls = i.total_calls();
-    if calls == 0 {
+fn cost(out: &mut String, model: &ReportModel<'_>) {
+    let Some(cost) = &model.cost else {
         return;
-    }
+    };
     let _ = writeln!(
         out,
-        "<h2>KMS cost</h2>\n<p class=\"note\">Projection: calls in the {:.2} days analysed, divided by the days, times 1 (a day) or {DAYS_PER_MONTH} (a month), at ${} per 10,000 requests (--kms-price). The free tier ({} requests a month per account, all regions together) is taken off the account totals only. Asymmetric keys and data key pairs cost more than this price.</p>",
-        p.span.days(),
-        i.price_per_10k,
-        thousands(FREE_TIER_REQUESTS_PER_MONTH)
+        "<h2>KMS cost</h2>\n<p class=\"note\">Projection: calls in the {:.2} days analysed, divided by the days, times 1 (a day) or {} (a month), at ${} per 10,000 requests (--kms-price). The free tier ({} requests a month per account, all regions together) is taken off the account totals only. Asymmetric keys and data key pairs cost more than this price.</p>",
+        cost.days,
+        cost.days_per_month,
+        cost.price_per_10k,
+        thousands(cost.free_tier_per_month)
     );
+    let t = &cost.total;
     let _ = writeln!(
         out,
         "<p><b>{} calls</b>: {:.0} a day, <b>{}</b> a day, <b>{}</b> a month ({} after the free tier).</p>",
-        thousands(calls),
-        p.per_day(calls),
-        dollars(p.usd(p.per_day(calls))),
-        dollars(p.usd(p.per_month(calls))),
-        i.usd_per_month_after_free_tier()
-            .map_or("-".to_owned(), dollars)
+        thousands(t.calls),
+        t.per_day,
+        dollars(t.usd_per_day),
+        dollars(t.usd_per_month),
+        usd(cost.usd_per_month_after_free_tier)
     );
-    let kinds: Vec<String> = i
-        .calls_by_kind
+    let kinds: Vec<String> = cost
+        .by_kind
         .iter()
-        .map(|(k, n)| format!("{} {}", k.as_str(), thousands(*n)))
+        .map(|(k, n)| format!("{k} {}", thousands(*n)))
         .collect();
     let _ = writeln!(
         out,
@@ -698,194 +624,241 @@ fn cost(out: &mut String, input: &ReportInput<'_>) {
         out,
         "<table><tr><th>scope</th><th>account</th><th>principal or key</th><th class=\"n\">calls</th><th class=\"n\">throttled</th><th class=\"n\">calls/day</th><th class=\"n\">$/day</th><th class=\"n\">$/month</th></tr>"
     );
-    for scope in ["account", "principal", "key"] {
-        for r in i.cost.iter().filter(|r| r.scope == scope).take(input.top) {
+    for (scope, lines) in [
+        ("account", &cost.accounts),
+        ("principal", &cost.principals),
+        ("key", &cost.keys),
+    ] {
+        for r in lines.shown() {
             let _ = writeln!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td class=\"wrap\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
                 scope,
                 text(r.account_id),
-                match scope {
-                    "principal" => text(r.principal),
-                    "key" => text(r.key_arn),
-                    _ => String::new(),
+                if scope == "account" {
+                    String::new()
+                } else {
+                    text(r.name)
                 },
-                thousands(r.calls),
+                thousands(r.projected.calls),
                 thousands(r.throttled),
-                p.per_day(r.calls),
-                dollars(p.usd(p.per_day(r.calls))),
-                dollars(p.usd(p.per_month(r.calls)))
+                r.projected.per_day,
+                dollars(r.projected.usd_per_day),
+                dollars(r.projected.usd_per_month)
             );
         }
+        more_row(out, lines, 8);
     }
     out.push_str("</table>\n");
 }
 
-fn bucket_keys(out: &mut String, input: &ReportInput<'_>) {
-    let i = input.insights;
-    let rows: Vec<_> = i
-        .bucket_keys
-        .iter()
-        .filter(|r| r.bucket_status != BucketStatus::On && r.object_arn_calls > 0)
-        .collect();
-    if rows.is_empty() {
+fn bucket_keys(out: &mut String, model: &ReportModel<'_>) {
+    let buckets = &model.bucket_keys;
+    if buckets.is_empty() {
         return;
     }
     let _ = writeln!(
         out,
-        "<h2>S3 Bucket Key candidates</h2>\n<p class=\"note\">KMS calls S3 made for SSE-KMS objects whose encryption context is an object ARN: one data key per object, no Bucket Key. With a Bucket Key, S3 reuses a bucket-level key for each requester for a limited time; assuming at most an hour, a principal would still make one call per hour, key and operation, so the estimate saves object-ARN calls minus those (AWS quotes up to 99%). A bucket that also shows bucket-ARN calls has a Bucket Key already: its older objects keep calling KMS until they are copied (S3 Batch Operations).</p>\n<table><tr><th>bucket</th><th>principal</th><th>what to do</th><th class=\"n\">object-ARN calls</th><th class=\"n\">bucket-ARN calls</th><th class=\"n\">est. calls with Bucket Key</th><th class=\"n\">est. saved</th><th class=\"n\">$/month saved</th></tr>"
+        "<h2>S3 Bucket Key candidates</h2>\n<p class=\"note\">KMS calls S3 made for SSE-KMS objects whose encryption context is an object ARN: one data key per object, no Bucket Key. With a Bucket Key, S3 reuses a bucket-level key for each requester for a limited time; assuming at most an hour, a principal would still make one call per hour, key and operation, so the estimate saves object-ARN calls minus those (AWS quotes up to 99%). A bucket that also shows bucket-ARN calls has a Bucket Key already: its older objects keep calling KMS until they are copied (S3 Batch Operations). Buckets most calls saved first, each with its principals.</p>\n<table><tr><th>bucket</th><th>principal</th><th>what to do</th><th class=\"n\">object-ARN calls</th><th class=\"n\">bucket-ARN calls</th><th class=\"n\">est. calls with Bucket Key</th><th class=\"n\">est. saved</th><th class=\"n\">$/month saved</th></tr>"
     );
-    for r in rows.iter().take(input.top) {
-        let _ = writeln!(
-            out,
-            "<tr><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            esc(r.s3_bucket),
-            text(r.principal),
-            r.bucket_status.advice(),
-            thousands(r.object_arn_calls),
-            thousands(r.bucket_arn_calls),
-            thousands(r.calls_with_bucket_key),
-            thousands(r.saved_calls()),
-            i.projection.map_or("-".to_owned(), |p| dollars(
-                p.usd(p.per_month(r.saved_calls()))
-            ))
-        );
+    for b in buckets.shown() {
+        for p in b.principals.shown() {
+            let _ = writeln!(
+                out,
+                "<tr><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(b.bucket),
+                text(p.principal),
+                b.advice,
+                thousands(p.object_arn_calls),
+                thousands(p.bucket_arn_calls),
+                thousands(p.calls_with_bucket_key),
+                thousands(p.saved_calls),
+                usd(p.usd_per_month_saved)
+            );
+        }
+        more_row(out, &b.principals, 8);
     }
     out.push_str("</table>\n");
+    more(out, buckets);
 }
 
-fn caching(out: &mut String, input: &ReportInput<'_>) {
-    let i = input.insights;
-    if i.caching.is_empty() {
+fn caching(out: &mut String, model: &ReportModel<'_>) {
+    let caching = &model.caching;
+    if caching.candidates.is_empty() {
         return;
     }
     let _ = writeln!(
         out,
         "<h2>Data key caching candidates</h2>\n<p class=\"note\">Direct GenerateDataKey calls (no AWS service in between) per principal, key and encryption context (a fingerprint of the whole context; aws-crypto-public-key left out). A cache (AWS Encryption SDK) with a maximum age of {} s (--cache-max-age) would make one call per {} s window with calls; it saves the rest.</p>\n<table><tr><th>principal</th><th>key</th><th>context</th><th class=\"n\">calls</th><th class=\"n\">windows</th><th class=\"n\">busiest window</th><th class=\"n\">est. saved</th><th class=\"n\">$/month saved</th></tr>",
-        i.cache_max_age, i.cache_max_age
+        caching.max_age, caching.max_age
     );
-    for c in i.caching.iter().take(input.top) {
+    for c in caching.candidates.shown() {
         let _ = writeln!(
             out,
             "<tr><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             text(c.principal),
             text(c.key_arn),
-            c.context_hex(),
-            thousands(c.group.calls),
-            thousands(c.group.windows()),
-            thousands(c.group.busiest_window()),
-            thousands(c.group.saved()),
-            i.projection.map_or("-".to_owned(), |p| dollars(
-                p.usd(p.per_month(c.group.saved()))
-            ))
+            esc(&c.context),
+            thousands(c.calls),
+            thousands(c.windows),
+            thousands(c.busiest_window),
+            thousands(c.saved),
+            usd(c.usd_per_month_saved)
         );
     }
     out.push_str("</table>\n");
+    more(out, &caching.candidates);
 }
 
-fn sigv2(out: &mut String, input: &ReportInput<'_>) {
-    type Client<'a> = (
-        Text<'a>,
-        Text<'a>,
-        Text<'a>,
-        Text<'a>,
-        Text<'a>,
-        &'static str,
+/// A to-do list as one table: a row per principal with its total, then per client a row
+/// of what was seen and a row of what to do; cut at `top` with a line saying how many more.
+fn todo_table<C>(
+    out: &mut String,
+    principals: &Listing<PrincipalToDo<'_, C>>,
+    headings: &[&str],
+    client: impl Fn(&mut String, Text<'_>, &C),
+) {
+    out.push_str("<table class=\"todo\"><tr>");
+    for h in headings {
+        let class = if *h == "requests" { " class=\"n\"" } else { "" };
+        let _ = write!(out, "<th{class}>{h}</th>");
+    }
+    out.push_str("</tr>\n");
+    for p in principals.shown() {
+        let _ = writeln!(
+            out,
+            "<tr class=\"principal\"><td colspan=\"{}\">{}: {} requests</td></tr>",
+            headings.len(),
+            text(p.principal),
+            thousands(p.requests)
+        );
+        for c in p.clients.shown() {
+            client(out, p.principal, c);
+        }
+        more_row(out, &p.clients, headings.len());
+    }
+    out.push_str("</table>\n");
+    more(out, principals);
+}
+
+/// The "what to do" row under a client.
+fn advice_row(out: &mut String, advice: &str, columns: usize) {
+    let _ = writeln!(
+        out,
+        "<tr class=\"advice\"><td colspan=\"{columns}\">&rarr; {}</td></tr>",
+        esc(advice)
     );
-    let mut by: BTreeMap<Client<'_>, u64> = BTreeMap::new();
-    for r in &input.rows.sigv2 {
-        *by.entry((
-            r.principal,
-            r.user_agent,
-            r.ua_family,
-            r.ua_version,
-            r.sigv4_min_version,
-            r.evidence,
-        ))
-        .or_default() += r.tally.count;
-    }
-    if !by.is_empty() {
-        let mut list: Vec<_> = by.into_iter().collect();
-        list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let _ = writeln!(
-            out,
-            "<h2>SigV2 callers (S3)</h2>\n<table><tr><th>principal</th><th>user agent</th><th>client</th><th>SigV4 from</th><th>evidence</th><th class=\"n\">requests</th></tr>"
-        );
-        for ((principal, ua, family, version, sigv4_min, evidence), n) in
-            list.iter().take(input.top)
-        {
-            let _ = writeln!(
-                out,
-                "<tr><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
-                text(*principal),
-                text(*ua),
-                text(*family),
-                text(*version),
-                esc(sigv4_min.unwrap_or("-")),
-                evidence,
-                thousands(*n)
-            );
-        }
-        out.push_str("</table>\n");
-    }
-    let mut tls: BTreeMap<(Text<'_>, Text<'_>, Text<'_>), u64> = BTreeMap::new();
-    for r in &input.rows.tls {
-        *tls.entry((r.principal, r.tls_version, r.user_agent))
-            .or_default() += r.tally.count;
-    }
-    if !tls.is_empty() {
-        let mut list: Vec<_> = tls.into_iter().collect();
-        list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let _ = writeln!(
-            out,
-            "<h2>Legacy TLS callers</h2>\n<table><tr><th>principal</th><th>TLS</th><th>user agent</th><th class=\"n\">requests</th></tr>"
-        );
-        for ((principal, version, ua), n) in list.iter().take(input.top) {
-            let _ = writeln!(
-                out,
-                "<tr><td class=\"wrap\">{}</td><td>{}</td><td class=\"wrap\">{}</td><td class=\"n\">{}</td></tr>",
-                text(*principal),
-                text(*version),
-                text(*ua),
-                thousands(*n)
-            );
-        }
-        out.push_str("</table>\n");
-    }
 }
 
-fn failures(out: &mut String, input: &ReportInput<'_>) {
-    let a = input.analysis;
-    if a.failures.is_empty() {
+/// The SigV2 to-do list: per principal, each client with its version, evidence, the first
+/// version that signs SigV4, what to do, the buckets, how many requests and when.
+fn sigv2(out: &mut String, model: &ReportModel<'_>) {
+    let sigv2 = &model.sigv2;
+    let _ = writeln!(
+        out,
+        "<h2>SigV2 callers (S3): what each principal must upgrade</h2>"
+    );
+    if sigv2.principals.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">{}.</p>",
+            if sigv2.s3_data_events == 0 {
+                "None visible: the input has no S3 data events"
+            } else {
+                "None"
+            }
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">Observed: the event says SigV2. Inferred: the event predates SignatureVersion and its client is below its SigV4 minimum. Under each client, the user agents as logged.</p>"
+    );
+    const HEADINGS: [&str; 7] = [
+        "client",
+        "evidence",
+        "SigV4 from",
+        "requests",
+        "first seen",
+        "last seen",
+        "buckets",
+    ];
+    todo_table(out, &sigv2.principals, &HEADINGS, |out, principal, c| {
+        let _ = writeln!(
+            out,
+            "<tr class=\"client\"><td class=\"wrap\">{}{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"names\">{}</td></tr>",
+            esc(&c.label(principal)),
+            agents(&c.user_agents),
+            c.evidence,
+            text(c.sigv4_min_version),
+            thousands(c.requests),
+            format_rfc3339(c.first_seen),
+            format_rfc3339(c.last_seen),
+            names(&c.buckets, ", ")
+        );
+        advice_row(out, c.advice, HEADINGS.len());
+    });
+}
+
+/// The legacy TLS to-do list: per principal, each client with the TLS version and cipher
+/// suites it used, the services it called, and what to change.
+fn tls(out: &mut String, model: &ReportModel<'_>) {
+    if model.tls.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h2>Legacy TLS callers (TLS older than 1.2): what each principal must fix</h2>\n<p class=\"note\">Under each client, the user agents as logged.</p>"
+    );
+    const HEADINGS: [&str; 7] = [
+        "client",
+        "TLS",
+        "requests",
+        "first seen",
+        "last seen",
+        "services",
+        "cipher suites",
+    ];
+    todo_table(out, &model.tls, &HEADINGS, |out, _, c| {
+        let _ = writeln!(
+            out,
+            "<tr class=\"client\"><td class=\"wrap\">{}{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"names\">{}</td><td class=\"names\">{}</td></tr>",
+            esc(&c.label()),
+            agents(&c.user_agents),
+            text(c.tls_version),
+            thousands(c.requests),
+            format_rfc3339(c.first_seen),
+            format_rfc3339(c.last_seen),
+            names(&c.services, ", "),
+            names(&c.cipher_suites, ", ")
+        );
+        advice_row(out, c.advice, HEADINGS.len());
+    });
+}
+
+fn failures(out: &mut String, model: &ReportModel<'_>) {
+    if model.failures.is_empty() {
         return;
     }
     let _ = writeln!(
         out,
         "<h2>Failed objects</h2>\n<table><tr><th>object</th><th>reason</th></tr>"
     );
-    for f in a.failures.iter().take(input.top) {
+    for f in model.failures.shown() {
         let _ = writeln!(
             out,
             "<tr><td class=\"wrap\">{}</td><td>{}</td></tr>",
-            esc(&f.key),
-            esc(&f.reason)
+            esc(f.key),
+            esc(f.reason)
         );
     }
     out.push_str("</table>\n");
+    more(out, &model.failures);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escaping_neutralises_markup_and_quotes() {
-        assert_eq!(
-            esc("<script>alert('x')</script> & \"q\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
-        );
-        assert_eq!(esc("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
-    }
 
     #[test]
     fn axis_helpers() {

@@ -1,0 +1,1363 @@
+//! The report model: everything the terminal report and report.html show, computed once
+//! from the run's results ([`ReportInput`]). Both renderers draw only from it, so they show
+//! the same groupings, counts and sort orders.
+//!
+//! This is the one file of the report that reads the analysis, the rows and the KMS
+//! insights: only the `build` functions below touch their types, so when those move, only
+//! these functions need new paths. The model's own types hold plain values (strings from
+//! the trail, unescaped; counts; dollars already projected).
+//!
+//! Every list is kept whole, with the number of items the report shows (`--top`): a
+//! renderer draws [`Listing::shown`] and says how many more there are ([`Listing::more`]),
+//! so nothing is cut silently.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::attribute::kms::{DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH, Quotas};
+use crate::attribute::sigv2::is_presigned;
+use crate::output::kms_insights::{BucketStatus, KmsInsights, Projection, peak};
+use crate::pipeline::Analysis;
+use crate::tables::Rows;
+use crate::tables::Tally;
+use crate::tables::kms_bucket_keys::Row as BucketKeyRow;
+use crate::tables::kms_calls::Row as KmsCallRow;
+use crate::tables::kms_rates::Row as RateRow;
+use crate::tables::sigv2_requests::Row as SigV2Row;
+use crate::tables::tls_legacy::Row as TlsRow;
+
+/// A string from the trail, or nothing (shown as "-").
+pub type Text<'a> = Option<&'a str>;
+
+/// Everything the terminal report and report.html show.
+pub struct ReportInput<'a> {
+    pub analysis: &'a Analysis,
+    pub rows: &'a Rows<'a>,
+    pub insights: &'a KmsInsights<'a>,
+    pub quotas: &'a Quotas,
+    pub warnings: &'a [String],
+    /// Rows per table.
+    pub top: usize,
+    pub wall_seconds: f64,
+}
+
+/// A list in full, and how many of its items the report shows.
+#[derive(Debug, Clone)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    /// Items shown: `--top`.
+    pub top: usize,
+    /// What the items are, and where the rest can be read: "principals in kms_calls.parquet".
+    pub what: &'static str,
+}
+
+impl<T> Listing<T> {
+    pub fn new(items: Vec<T>, top: usize, what: &'static str) -> Self {
+        Listing { items, top, what }
+    }
+
+    /// The items the report shows.
+    pub fn shown(&self) -> &[T] {
+        &self.items[..self.top.min(self.items.len())]
+    }
+
+    /// How many items are not shown.
+    pub fn more(&self) -> usize {
+        self.items.len().saturating_sub(self.top)
+    }
+
+    /// "... and N more principals in kms_calls.parquet" when the list is cut: both
+    /// renderers say it in the same words.
+    pub fn more_line(&self) -> Option<String> {
+        (self.more() > 0).then(|| format!("... and {} more {}", self.more(), self.what))
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// The first line: what was read, and how long it took.
+#[derive(Debug, Clone, Default)]
+pub struct Headline {
+    pub objects_read: u64,
+    pub objects_skipped: u64,
+    pub objects_failed: u64,
+    pub records: u64,
+    pub kms: u64,
+    pub s3: u64,
+    pub malformed: u64,
+    pub duplicates: u64,
+    pub wall_seconds: f64,
+}
+
+/// A run that went on from an interrupted one's checkpoint.
+#[derive(Debug, Clone)]
+pub struct Resumed<'a> {
+    pub state_file: &'a str,
+    pub objects_from_state: u64,
+}
+
+/// KMS records not counted because another copy of the same call was.
+#[derive(Debug, Clone)]
+pub struct Duplicates {
+    pub total: u64,
+    /// Delivered twice (same eventID).
+    pub event_id: u64,
+    /// The key owner's copy of a cross-account call (same sharedEventID).
+    pub cross_account: u64,
+}
+
+/// The analysed span: from the hour of the earliest event to the end of the latest's hour.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Period {
+    pub start: i64,
+    pub end: i64,
+    pub hours: i64,
+    pub days: f64,
+}
+
+/// One principal's KMS calls.
+#[derive(Debug, Clone)]
+pub struct KmsCaller<'a> {
+    pub principal: Text<'a>,
+    pub calls: u64,
+    /// Symmetric calls in its busiest second, and when (none without symmetric calls).
+    pub peak: u64,
+    pub peak_at: Option<i64>,
+    pub throttled: u64,
+    pub usd_per_month: Option<f64>,
+}
+
+/// One hour of one account and region against its symmetric quota.
+#[derive(Debug, Clone)]
+pub struct QuotaHour<'a> {
+    pub hour: i64,
+    pub account_id: Text<'a>,
+    pub region: Text<'a>,
+    pub peak: u64,
+    /// The busiest second.
+    pub peak_at: i64,
+    /// Unknown without a region.
+    pub quota: Option<u64>,
+    /// `peak / quota`.
+    pub share: Option<f64>,
+    /// Seconds of the hour above 80% of the quota, and above the quota.
+    pub seconds_over_80: Option<usize>,
+    pub seconds_over_quota: Option<usize>,
+    pub throttled: u64,
+}
+
+/// A busiest second that keeps falling in the same minute of the hour: a scheduled job.
+#[derive(Debug, Clone)]
+pub struct Spike<'a> {
+    pub account_id: Text<'a>,
+    pub region: Text<'a>,
+    pub minute: u16,
+    pub hours_with: usize,
+    pub hours: usize,
+    pub median_peak: u64,
+    pub mean_rps: f64,
+    /// Who made most of those peaks, and its share of them.
+    pub principal: Text<'a>,
+    pub principal_share: f64,
+}
+
+/// Calls projected to a day and a month, and what they cost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Projected {
+    pub calls: u64,
+    pub per_day: f64,
+    pub usd_per_day: f64,
+    pub usd_per_month: f64,
+}
+
+impl Projected {
+    fn of(p: &Projection, calls: u64) -> Self {
+        Projected {
+            calls,
+            per_day: p.per_day(calls),
+            usd_per_day: p.usd(p.per_day(calls)),
+            usd_per_month: p.usd(p.per_month(calls)),
+        }
+    }
+}
+
+/// One row of the cost table: an account, or a principal or a key in an account.
+#[derive(Debug, Clone)]
+pub struct CostLine<'a> {
+    pub account_id: Text<'a>,
+    /// The principal or the key; none for an account.
+    pub name: Text<'a>,
+    pub projected: Projected,
+    pub throttled: u64,
+}
+
+/// What the KMS calls cost, projected from the analysed days.
+#[derive(Debug, Clone)]
+pub struct Cost<'a> {
+    pub days: f64,
+    pub price_per_10k: f64,
+    pub days_per_month: f64,
+    pub free_tier_per_month: u64,
+    pub total: Projected,
+    pub usd_per_month_after_free_tier: Option<f64>,
+    /// Calls per caller kind (direct, s3_sse_kms, ...).
+    pub by_kind: Vec<(&'static str, u64)>,
+    pub accounts: Listing<CostLine<'a>>,
+    pub principals: Listing<CostLine<'a>>,
+    pub keys: Listing<CostLine<'a>>,
+}
+
+/// One principal's KMS calls S3 made for one bucket (in one account and region).
+#[derive(Debug, Clone)]
+pub struct BucketPrincipal<'a> {
+    pub account_id: Text<'a>,
+    pub region: Text<'a>,
+    pub principal: Text<'a>,
+    pub object_arn_calls: u64,
+    pub bucket_arn_calls: u64,
+    pub calls_with_bucket_key: u64,
+    pub saved_calls: u64,
+    pub usd_per_month_saved: Option<f64>,
+}
+
+/// A bucket an S3 Bucket Key (or re-copying its objects) would relieve.
+#[derive(Debug, Clone)]
+pub struct BucketCandidate<'a> {
+    pub bucket: &'a str,
+    /// What to do, in a few words (terminal) and in a sentence (page).
+    pub todo: &'static str,
+    pub advice: &'static str,
+    pub object_arn_calls: u64,
+    pub saved_calls: u64,
+    pub usd_per_month_saved: Option<f64>,
+    /// Its principals, most calls saved first: the first is the one to talk to.
+    pub principals: Listing<BucketPrincipal<'a>>,
+}
+
+/// A principal, key and encryption context of direct data key calls a cache would serve.
+#[derive(Debug, Clone)]
+pub struct CachingCandidate<'a> {
+    pub principal: Text<'a>,
+    pub key_arn: Text<'a>,
+    /// The context's fingerprint, 16 hex digits.
+    pub context: String,
+    pub calls: u64,
+    pub windows: u64,
+    pub busiest_window: u64,
+    pub saved: u64,
+    pub usd_per_month_saved: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Caching<'a> {
+    /// Seconds a cached data key lives (`--cache-max-age`).
+    pub max_age: i64,
+    pub candidates: Listing<CachingCandidate<'a>>,
+}
+
+/// One principal of a to-do list with its clients, most requests first.
+#[derive(Debug, Clone)]
+pub struct PrincipalToDo<'a, C> {
+    pub principal: Text<'a>,
+    pub requests: u64,
+    pub clients: Listing<C>,
+}
+
+/// A client (user agent family and version) of one principal that signs S3 requests with
+/// SigV2, summed over hours and buckets.
+#[derive(Debug, Clone)]
+pub struct SigV2Client<'a> {
+    pub family: Text<'a>,
+    pub version: Text<'a>,
+    /// The requests were presigned URLs: the agent is whoever fetched them.
+    pub presigned: bool,
+    /// `observed` or `inferred`.
+    pub evidence: &'static str,
+    /// The first version of the family that signs SigV4.
+    pub sigv4_min_version: Text<'a>,
+    pub advice: &'a str,
+    /// The user agents as logged.
+    pub user_agents: BTreeSet<&'a str>,
+    pub requests: u64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub buckets: BTreeSet<&'a str>,
+}
+
+impl SigV2Client<'_> {
+    /// The client as the to-do list names it (unescaped).
+    pub fn label(&self, principal: Text<'_>) -> String {
+        let client = client_label(self.family, self.version);
+        if self.presigned {
+            format!(
+                "presigned URL fetched by {client} (the agent is the consumer's; {} signed it)",
+                principal.unwrap_or("-")
+            )
+        } else {
+            client
+        }
+    }
+}
+
+/// A client of one principal that speaks TLS older than 1.2.
+#[derive(Debug, Clone)]
+pub struct TlsClient<'a> {
+    pub family: Text<'a>,
+    pub version: Text<'a>,
+    pub tls_version: Text<'a>,
+    pub advice: &'a str,
+    pub user_agents: BTreeSet<&'a str>,
+    pub requests: u64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    /// Services called (`s3`, `kms`, ...).
+    pub services: BTreeSet<&'a str>,
+    pub cipher_suites: BTreeSet<&'a str>,
+}
+
+impl TlsClient<'_> {
+    pub fn label(&self) -> String {
+        client_label(self.family, self.version)
+    }
+}
+
+/// `family/version`, the family alone, or "unknown client".
+pub fn client_label(family: Text<'_>, version: Text<'_>) -> String {
+    match (family, version) {
+        (Some(f), Some(v)) => format!("{f}/{v}"),
+        (Some(f), None) => f.to_owned(),
+        (None, _) => "unknown client".to_owned(),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SigV2<'a> {
+    /// S3 data events in the input: without any, SigV2 cannot be seen at all.
+    pub s3_data_events: u64,
+    pub principals: Listing<PrincipalToDo<'a, SigV2Client<'a>>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FailedObject<'a> {
+    pub key: &'a str,
+    pub reason: &'a str,
+}
+
+/// One hour's bar in a chart.
+#[derive(Debug, Clone)]
+pub struct Bar<'a> {
+    pub hour: i64,
+    pub peak: u64,
+    pub peak_second: u16,
+    pub throttled: u64,
+    pub mean_rps: f64,
+    /// Calls of each principal in the busiest second, most first.
+    pub by_principal: &'a [(Text<'a>, u64)],
+    /// The busiest second within each minute of the hour.
+    pub minute_peaks: &'a [u32; 60],
+}
+
+/// The busiest second of each hour of one account and region, against its quota.
+#[derive(Debug, Clone)]
+pub struct Chart<'a> {
+    pub account_id: Text<'a>,
+    pub region: Text<'a>,
+    pub quota: u64,
+    pub highest_peak: u64,
+    pub bars: Vec<Bar<'a>>,
+}
+
+/// Everything the report shows.
+#[derive(Debug, Clone)]
+pub struct ReportModel<'a> {
+    pub headline: Headline,
+    /// None when nothing was attributed.
+    pub period: Option<Period>,
+    pub resumed: Option<Resumed<'a>>,
+    pub duplicates: Option<Duplicates>,
+    pub kms_callers: Listing<KmsCaller<'a>>,
+    /// Closest to the quota first.
+    pub quota_hours: Listing<QuotaHour<'a>>,
+    pub recurring_spikes: Vec<Spike<'a>>,
+    /// None without a projection or without KMS calls.
+    pub cost: Option<Cost<'a>>,
+    pub bucket_keys: Listing<BucketCandidate<'a>>,
+    pub caching: Caching<'a>,
+    pub sigv2: SigV2<'a>,
+    pub tls: Listing<PrincipalToDo<'a, TlsClient<'a>>>,
+    pub failures: Listing<FailedObject<'a>>,
+    pub warnings: &'a [String],
+    /// Per account and region, closest to the quota first.
+    pub charts: Vec<Chart<'a>>,
+}
+
+impl<'a> ReportModel<'a> {
+    pub fn build(input: &ReportInput<'a>) -> ReportModel<'a> {
+        let ReportInput {
+            analysis,
+            rows,
+            insights,
+            quotas,
+            warnings,
+            top,
+            wall_seconds,
+        } = *input;
+        let projection = insights.projection;
+        let r = &analysis.tables.records;
+        ReportModel {
+            headline: Headline {
+                objects_read: analysis.objects.read,
+                objects_skipped: analysis.objects.skipped.total(),
+                objects_failed: analysis.objects.failed,
+                records: r.total,
+                kms: r.kms,
+                s3: r.s3,
+                malformed: r.malformed_total(),
+                duplicates: r.duplicates(),
+                wall_seconds,
+            },
+            period: projection.map(|p| Period {
+                start: p.span.start,
+                end: p.span.end,
+                hours: p.span.hours(),
+                days: p.span.days(),
+            }),
+            resumed: analysis
+                .resume
+                .as_ref()
+                .filter(|r| r.resumed)
+                .map(|r| Resumed {
+                    state_file: &r.state_file,
+                    objects_from_state: r.objects_from_state,
+                }),
+            duplicates: (r.duplicates() > 0).then(|| Duplicates {
+                total: r.duplicates(),
+                event_id: r.duplicate_event_id,
+                cross_account: r.duplicate_cross_account,
+            }),
+            kms_callers: Listing::new(
+                kms_callers(&rows.kms_calls, &rows.kms_rates, projection),
+                top,
+                "principals in kms_calls.parquet",
+            ),
+            quota_hours: Listing::new(
+                quota_hours(&rows.kms_rates, quotas),
+                top,
+                "hours in kms_rates.parquet",
+            ),
+            recurring_spikes: recurring_spikes(insights),
+            cost: cost(insights, top),
+            bucket_keys: Listing::new(
+                bucket_keys(insights.bucket_keys, projection, top),
+                top,
+                "buckets in kms_bucket_keys.parquet",
+            ),
+            caching: Caching {
+                max_age: insights.cache_max_age,
+                candidates: Listing::new(
+                    caching(insights),
+                    top,
+                    "candidates in kms_data_key_caching.parquet",
+                ),
+            },
+            sigv2: SigV2 {
+                s3_data_events: r.s3_data,
+                principals: sigv2_todo(&rows.sigv2, top),
+            },
+            tls: tls_todo(&rows.tls, top),
+            failures: Listing::new(
+                analysis
+                    .failures
+                    .iter()
+                    .map(|f| FailedObject {
+                        key: &f.key,
+                        reason: &f.reason,
+                    })
+                    .collect(),
+                top,
+                "in summary.json",
+            ),
+            warnings,
+            charts: charts(insights, quotas),
+        }
+    }
+}
+
+/// Principals by KMS calls, most first, with their busiest second and throttled calls.
+fn kms_callers<'a>(
+    calls: &[KmsCallRow<'a>],
+    rates: &[RateRow<'a>],
+    projection: Option<Projection>,
+) -> Vec<KmsCaller<'a>> {
+    #[derive(Default)]
+    struct Acc {
+        calls: u64,
+        throttled: u64,
+        peak: u64,
+        peak_at: i64,
+    }
+    let mut by: BTreeMap<Text<'a>, Acc> = BTreeMap::new();
+    for r in calls {
+        by.entry(r.principal).or_default().calls += r.tally.count;
+    }
+    for r in rates.iter().filter(|r| r.principal.is_some()) {
+        let (second, calls) = peak(r.counts);
+        let c = by.entry(r.principal).or_default();
+        c.throttled += r.counts.throttled;
+        if calls > c.peak {
+            c.peak = calls;
+            c.peak_at = r.hour + i64::from(second);
+        }
+    }
+    let mut callers: Vec<KmsCaller<'a>> = by
+        .into_iter()
+        .map(|(principal, c)| KmsCaller {
+            principal,
+            calls: c.calls,
+            peak: c.peak,
+            peak_at: (c.peak > 0).then_some(c.peak_at),
+            throttled: c.throttled,
+            usd_per_month: projection.map(|p| p.usd(p.per_month(c.calls))),
+        })
+        .collect();
+    callers.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.principal.cmp(&b.principal)));
+    callers
+}
+
+/// The account-and-region hours, closest to the quota first: a 20,000/s region at
+/// 15,000/s matters more than us-east-1 at 20,000/s. Then the highest peak, then the
+/// earliest hour.
+fn quota_hours<'a>(rates: &[RateRow<'a>], quotas: &Quotas) -> Vec<QuotaHour<'a>> {
+    let mut hours: Vec<QuotaHour<'a>> = rates
+        .iter()
+        .filter(|r| r.principal.is_none())
+        .map(|r| {
+            let (second, calls) = peak(r.counts);
+            let quota = r.region.map(|g| quotas.rps(g));
+            let over = |num: u64, den: u64| {
+                quota.map(|q| {
+                    r.counts
+                        .per_second
+                        .values()
+                        .filter(|&&c| u64::from(c) * den > q * num)
+                        .count()
+                })
+            };
+            QuotaHour {
+                hour: r.hour,
+                account_id: r.account_id,
+                region: r.region,
+                peak: calls,
+                peak_at: r.hour + i64::from(second),
+                quota,
+                share: quota.map(|q| calls as f64 / q as f64),
+                seconds_over_80: over(4, 5),
+                seconds_over_quota: over(1, 1),
+                throttled: r.counts.throttled,
+            }
+        })
+        .collect();
+    hours.sort_by(|a, b| {
+        b.share
+            .unwrap_or(0.0)
+            .total_cmp(&a.share.unwrap_or(0.0))
+            .then(b.peak.cmp(&a.peak))
+            .then(a.hour.cmp(&b.hour))
+    });
+    hours
+}
+
+fn recurring_spikes<'a>(insights: &KmsInsights<'a>) -> Vec<Spike<'a>> {
+    insights
+        .recurring_spikes
+        .iter()
+        .map(|s| Spike {
+            account_id: s.account_id,
+            region: s.region,
+            minute: s.minute,
+            hours_with: s.hours_with,
+            hours: s.hours,
+            median_peak: s.median_peak,
+            mean_rps: s.mean_rps,
+            principal: s.principal,
+            principal_share: s.principal_share,
+        })
+        .collect()
+}
+
+fn cost<'a>(insights: &KmsInsights<'a>, top: usize) -> Option<Cost<'a>> {
+    let p = insights.projection?;
+    let calls = insights.total_calls();
+    if calls == 0 {
+        return None;
+    }
+    let scope = |scope: &str, what: &'static str| {
+        let lines = insights
+            .cost
+            .iter()
+            .filter(|r| r.scope == scope)
+            .map(|r| CostLine {
+                account_id: r.account_id,
+                name: match scope {
+                    "principal" => r.principal,
+                    "key" => r.key_arn,
+                    _ => None,
+                },
+                projected: Projected::of(&p, r.calls),
+                throttled: r.throttled,
+            })
+            .collect();
+        Listing::new(lines, top, what)
+    };
+    Some(Cost {
+        days: p.span.days(),
+        price_per_10k: insights.price_per_10k,
+        days_per_month: DAYS_PER_MONTH,
+        free_tier_per_month: FREE_TIER_REQUESTS_PER_MONTH,
+        total: Projected::of(&p, calls),
+        usd_per_month_after_free_tier: insights.usd_per_month_after_free_tier(),
+        by_kind: insights
+            .calls_by_kind
+            .iter()
+            .map(|(k, n)| (k.as_str(), *n))
+            .collect(),
+        accounts: scope("account", "accounts in kms_cost.parquet"),
+        principals: scope("principal", "principals in kms_cost.parquet"),
+        keys: scope("key", "keys in kms_cost.parquet"),
+    })
+}
+
+/// Buckets without a Bucket Key, or with objects older than it, most calls saved first;
+/// each with its principals, most calls saved first.
+fn bucket_keys<'a>(
+    rows: &[BucketKeyRow<'a>],
+    projection: Option<Projection>,
+    top: usize,
+) -> Vec<BucketCandidate<'a>> {
+    let usd = |calls: u64| projection.map(|p| p.usd(p.per_month(calls)));
+    let mut buckets: BTreeMap<&'a str, (BucketStatus, Vec<BucketPrincipal<'a>>)> = BTreeMap::new();
+    for r in rows {
+        let (_, principals) = buckets
+            .entry(r.s3_bucket)
+            .or_insert_with(|| (r.bucket_status, Vec::new()));
+        // A principal whose calls all carry the bucket ARN has nothing to save.
+        if r.object_arn_calls == 0 {
+            continue;
+        }
+        principals.push(BucketPrincipal {
+            account_id: r.account_id,
+            region: r.region,
+            principal: r.principal,
+            object_arn_calls: r.object_arn_calls,
+            bucket_arn_calls: r.bucket_arn_calls,
+            calls_with_bucket_key: r.calls_with_bucket_key,
+            saved_calls: r.saved_calls(),
+            usd_per_month_saved: usd(r.saved_calls()),
+        });
+    }
+    let mut candidates: Vec<BucketCandidate<'a>> = buckets
+        .into_iter()
+        .filter_map(|(bucket, (status, mut principals))| {
+            let todo = match status {
+                BucketStatus::Off => "enable Bucket Key + re-copy",
+                BucketStatus::OnWithOlderObjects => "Bucket Key on: re-copy old objects",
+                BucketStatus::On => return None,
+            };
+            let object_arn_calls = principals.iter().map(|p| p.object_arn_calls).sum();
+            if object_arn_calls == 0 {
+                return None;
+            }
+            let saved_calls = principals.iter().map(|p| p.saved_calls).sum();
+            principals.sort_by(|a, b| {
+                b.saved_calls.cmp(&a.saved_calls).then(
+                    (a.account_id, a.region, a.principal).cmp(&(
+                        b.account_id,
+                        b.region,
+                        b.principal,
+                    )),
+                )
+            });
+            Some(BucketCandidate {
+                bucket,
+                todo,
+                advice: status.advice(),
+                object_arn_calls,
+                saved_calls,
+                usd_per_month_saved: usd(saved_calls),
+                principals: Listing::new(principals, top, "principals"),
+            })
+        })
+        .collect();
+    candidates.sort_by(|a, b| {
+        b.saved_calls
+            .cmp(&a.saved_calls)
+            .then(a.bucket.cmp(b.bucket))
+    });
+    candidates
+}
+
+fn caching<'a>(insights: &KmsInsights<'a>) -> Vec<CachingCandidate<'a>> {
+    insights
+        .caching
+        .iter()
+        .map(|c| CachingCandidate {
+            principal: c.principal,
+            key_arn: c.key_arn,
+            context: c.context_hex(),
+            calls: c.group.calls,
+            windows: c.group.windows(),
+            busiest_window: c.group.busiest_window(),
+            saved: c.group.saved(),
+            usd_per_month_saved: insights
+                .projection
+                .map(|p| p.usd(p.per_month(c.group.saved()))),
+        })
+        .collect()
+}
+
+/// One client's requests, summed over hours and places.
+struct ClientAcc<'a> {
+    requests: u64,
+    first_seen: i64,
+    last_seen: i64,
+    user_agents: BTreeSet<&'a str>,
+    /// Buckets (SigV2) or services (TLS).
+    places: BTreeSet<&'a str>,
+    cipher_suites: BTreeSet<&'a str>,
+}
+
+impl<'a> ClientAcc<'a> {
+    fn new() -> Self {
+        ClientAcc {
+            requests: 0,
+            first_seen: i64::MAX,
+            last_seen: i64::MIN,
+            user_agents: BTreeSet::new(),
+            places: BTreeSet::new(),
+            cipher_suites: BTreeSet::new(),
+        }
+    }
+
+    fn add(&mut self, t: &Tally, agent: Text<'a>, place: Text<'a>, cipher: Text<'a>) {
+        self.requests += t.count;
+        self.first_seen = self.first_seen.min(t.first_seen);
+        self.last_seen = self.last_seen.max(t.last_seen);
+        self.user_agents.extend(agent);
+        self.places.extend(place);
+        self.cipher_suites.extend(cipher);
+    }
+}
+
+/// One row's part in a to-do list: whose, which client, and what it adds.
+struct Contribution<'a, K> {
+    principal: Text<'a>,
+    client: K,
+    tally: &'a Tally,
+    agent: Text<'a>,
+    place: Text<'a>,
+    cipher: Text<'a>,
+}
+
+/// Groups rows per principal and client: principals most requests first, each with its
+/// clients most requests first (ties by name).
+fn by_principal<'a, K: Ord, C>(
+    rows: impl Iterator<Item = Contribution<'a, K>>,
+    top: usize,
+    what: &'static str,
+    client: impl Fn(K, ClientAcc<'a>) -> C,
+) -> Listing<PrincipalToDo<'a, C>> {
+    let mut grouped: BTreeMap<Text<'a>, BTreeMap<K, ClientAcc<'a>>> = BTreeMap::new();
+    for c in rows {
+        grouped
+            .entry(c.principal)
+            .or_default()
+            .entry(c.client)
+            .or_insert_with(ClientAcc::new)
+            .add(c.tally, c.agent, c.place, c.cipher);
+    }
+    let mut principals: Vec<PrincipalToDo<'a, C>> = grouped
+        .into_iter()
+        .map(|(principal, clients)| {
+            let mut clients: Vec<(K, ClientAcc<'a>)> = clients.into_iter().collect();
+            clients.sort_by(|a, b| b.1.requests.cmp(&a.1.requests).then(a.0.cmp(&b.0)));
+            let requests = clients.iter().map(|(_, c)| c.requests).sum();
+            PrincipalToDo {
+                principal,
+                requests,
+                clients: Listing::new(
+                    clients.into_iter().map(|(k, acc)| client(k, acc)).collect(),
+                    top,
+                    "clients",
+                ),
+            }
+        })
+        .collect();
+    principals.sort_by(|a, b| {
+        b.requests
+            .cmp(&a.requests)
+            .then(a.principal.cmp(&b.principal))
+    });
+    Listing::new(principals, top, what)
+}
+
+/// The SigV2 to-do list: per principal, each client with its version, evidence and what to
+/// upgrade to, the buckets, how many requests and when.
+fn sigv2_todo<'a>(
+    rows: &'a [SigV2Row<'a>],
+    top: usize,
+) -> Listing<PrincipalToDo<'a, SigV2Client<'a>>> {
+    by_principal(
+        rows.iter().map(|r| Contribution {
+            principal: r.principal,
+            client: (
+                r.ua_family,
+                r.ua_version,
+                is_presigned(r.auth_method),
+                r.evidence,
+                r.upgrade_advice.unwrap_or_default(),
+                r.sigv4_min_version,
+            ),
+            tally: &r.tally,
+            agent: r.user_agent,
+            place: r.bucket,
+            cipher: None,
+        }),
+        top,
+        "principals",
+        |(family, version, presigned, evidence, advice, sigv4_min_version), acc| SigV2Client {
+            family,
+            version,
+            presigned,
+            evidence,
+            sigv4_min_version,
+            advice,
+            user_agents: acc.user_agents,
+            requests: acc.requests,
+            first_seen: acc.first_seen,
+            last_seen: acc.last_seen,
+            buckets: acc.places,
+        },
+    )
+}
+
+/// The legacy TLS to-do list: per principal, each client with the TLS version and cipher
+/// suites it used, the services it called, and what to change.
+fn tls_todo<'a>(rows: &'a [TlsRow<'a>], top: usize) -> Listing<PrincipalToDo<'a, TlsClient<'a>>> {
+    by_principal(
+        rows.iter().map(|r| Contribution {
+            principal: r.principal,
+            client: (
+                r.ua_family,
+                r.ua_version,
+                r.tls_version,
+                r.upgrade_advice.unwrap_or_default(),
+            ),
+            tally: &r.tally,
+            agent: r.user_agent,
+            place: r.event_source.map(|s| s.trim_end_matches(".amazonaws.com")),
+            cipher: r.cipher_suite,
+        }),
+        top,
+        "principals",
+        |(family, version, tls_version, advice), acc| TlsClient {
+            family,
+            version,
+            tls_version,
+            advice,
+            user_agents: acc.user_agents,
+            requests: acc.requests,
+            first_seen: acc.first_seen,
+            last_seen: acc.last_seen,
+            services: acc.places,
+            cipher_suites: acc.cipher_suites,
+        },
+    )
+}
+
+/// Per account and region, each hour's busiest second; closest to the quota first.
+fn charts<'a>(insights: &'a KmsInsights<'a>, quotas: &Quotas) -> Vec<Chart<'a>> {
+    let mut charts: Vec<Chart<'a>> = insights
+        .hour_peaks
+        .iter()
+        .map(|(&(account_id, region), bars)| Chart {
+            account_id,
+            region,
+            quota: quotas.rps(region.unwrap_or("")),
+            highest_peak: bars.iter().map(|b| b.peak).max().unwrap_or(0),
+            bars: bars
+                .iter()
+                .map(|b| Bar {
+                    hour: b.hour,
+                    peak: b.peak,
+                    peak_second: b.peak_second,
+                    throttled: b.throttled,
+                    mean_rps: b.mean_rps(),
+                    by_principal: &b.by_principal,
+                    minute_peaks: &b.minute_peaks,
+                })
+                .collect(),
+        })
+        .collect();
+    charts.sort_by(|a, b| {
+        (b.highest_peak as f64 / b.quota as f64)
+            .total_cmp(&(a.highest_peak as f64 / a.quota as f64))
+            .then((a.account_id, a.region).cmp(&(b.account_id, b.region)))
+    });
+    charts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::report::{html, text};
+    use crate::tables::TallyRow;
+    use crate::tables::kms_rates::{self, SecondCounts};
+    use crate::tables::{sigv2_requests, tls_legacy};
+
+    const HOUR: i64 = 1_772_323_200; // 2026-03-01T00:00:00Z
+
+    fn tally(count: u64, first_seen: i64, last_seen: i64) -> Tally {
+        Tally {
+            count,
+            first_seen,
+            last_seen,
+        }
+    }
+
+    fn sigv2_row<'a>(
+        principal: &'a str,
+        agent: &'a str,
+        version: &'a str,
+        bucket: &'a str,
+        auth: &'a str,
+        t: Tally,
+    ) -> SigV2Row<'a> {
+        // The advice names the version, as the real one does.
+        let advice: &'static str =
+            Box::leak(format!("upgrade aws-cli {version} to 1.11.108 or later").into_boxed_str());
+        TallyRow {
+            key: sigv2_requests::Resolved {
+                hour: t.first_seen - t.first_seen % 3600,
+                account_id: Some("111122223333"),
+                region: Some("us-east-1"),
+                principal: Some(principal),
+                principal_type: Some("IAMUser"),
+                user_agent: Some(agent),
+                ua_family: Some("aws-cli"),
+                ua_version: Some(version),
+                event_name: Some("GetObject"),
+                bucket: Some(bucket),
+                source_ip: Some("203.0.113.9"),
+                auth_method: Some(auth),
+                evidence: "observed",
+                ua_kind: Some("cli"),
+                sigv4_min_version: Some("1.11.108"),
+                upgrade_advice: Some(advice),
+            },
+            tally: t,
+        }
+    }
+
+    fn tls_row<'a>(principal: &'a str, service: &'a str, t: Tally) -> TlsRow<'a> {
+        TallyRow {
+            key: tls_legacy::Resolved {
+                hour: t.first_seen - t.first_seen % 3600,
+                account_id: Some("111122223333"),
+                region: Some("us-east-1"),
+                event_source: Some(service),
+                principal: Some(principal),
+                principal_type: Some("IAMUser"),
+                user_agent: Some("aws-sdk-dotnet/3.3.1.0 .NET_Runtime/4.0"),
+                ua_family: Some("aws-sdk-dotnet"),
+                ua_version: Some("3.3.1.0"),
+                tls_version: Some("TLSv1"),
+                cipher_suite: Some("ECDHE-RSA-AES256-SHA"),
+                source_ip: Some("203.0.113.9"),
+                ua_kind: Some("sdk"),
+                upgrade_advice: Some("move to .NET 4.6.2 or later"),
+            },
+            tally: t,
+        }
+    }
+
+    /// A model with nothing in it but what a test puts there.
+    fn empty<'a>(top: usize) -> ReportModel<'a> {
+        ReportModel {
+            headline: Headline::default(),
+            period: None,
+            resumed: None,
+            duplicates: None,
+            kms_callers: Listing::new(Vec::new(), top, "principals in kms_calls.parquet"),
+            quota_hours: Listing::new(Vec::new(), top, "hours in kms_rates.parquet"),
+            recurring_spikes: Vec::new(),
+            cost: None,
+            bucket_keys: Listing::new(Vec::new(), top, "buckets in kms_bucket_keys.parquet"),
+            caching: Caching {
+                max_age: 300,
+                candidates: Listing::new(Vec::new(), top, "candidates"),
+            },
+            sigv2: SigV2 {
+                s3_data_events: 0,
+                principals: Listing::new(Vec::new(), top, "principals"),
+            },
+            tls: Listing::new(Vec::new(), top, "principals"),
+            failures: Listing::new(Vec::new(), top, "in summary.json"),
+            warnings: &[],
+            charts: Vec::new(),
+        }
+    }
+
+    /// Three SigV2 principals: old-batch with two clients (one of them presigned URLs),
+    /// etl and a <b>hostile</b> one with one each.
+    fn sigv2_rows<'a>() -> Vec<SigV2Row<'a>> {
+        vec![
+            sigv2_row(
+                "user/old-batch",
+                "aws-cli/1.10.56 Python/2.7",
+                "1.10.56",
+                "old-reports",
+                "AuthHeader",
+                tally(3, HOUR + 10, HOUR + 50),
+            ),
+            // The same client in a later hour on another bucket, with another agent string.
+            sigv2_row(
+                "user/old-batch",
+                "aws-cli/1.10.56 Python/3.4",
+                "1.10.56",
+                "archive",
+                "AuthHeader",
+                tally(2, HOUR + 3600, HOUR + 3700),
+            ),
+            sigv2_row(
+                "user/old-batch",
+                "aws-cli/1.9.0",
+                "1.9.0",
+                "old-reports",
+                "QueryString",
+                tally(1, HOUR + 20, HOUR + 20),
+            ),
+            sigv2_row(
+                "role/etl",
+                "aws-cli/1.10.1",
+                "1.10.1",
+                "etl-in",
+                "AuthHeader",
+                tally(4, HOUR, HOUR + 7200),
+            ),
+            sigv2_row(
+                "user/<b>x</b>",
+                "aws-cli/1.10.1",
+                "1.10.1",
+                "b",
+                "AuthHeader",
+                tally(1, HOUR, HOUR),
+            ),
+        ]
+    }
+
+    #[test]
+    fn sigv2_is_a_to_do_list_per_principal_and_client() {
+        let rows = sigv2_rows();
+        let todo = sigv2_todo(&rows, 10);
+        let names: Vec<(Text<'_>, u64)> = todo
+            .items
+            .iter()
+            .map(|p| (p.principal, p.requests))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (Some("user/old-batch"), 6),
+                (Some("role/etl"), 4),
+                (Some("user/<b>x</b>"), 1)
+            ]
+        );
+        let batch = &todo.items[0].clients.items;
+        assert_eq!(batch.len(), 2);
+        let cli = &batch[0];
+        assert_eq!(
+            (cli.family, cli.version),
+            (Some("aws-cli"), Some("1.10.56"))
+        );
+        assert!(!cli.presigned);
+        assert_eq!(cli.requests, 5);
+        assert_eq!((cli.first_seen, cli.last_seen), (HOUR + 10, HOUR + 3700));
+        assert_eq!(
+            cli.buckets.iter().copied().collect::<Vec<_>>(),
+            ["archive", "old-reports"]
+        );
+        assert_eq!(cli.user_agents.len(), 2);
+        assert_eq!(cli.sigv4_min_version, Some("1.11.108"));
+        assert_eq!(cli.advice, "upgrade aws-cli 1.10.56 to 1.11.108 or later");
+        let presigned = &batch[1];
+        assert!(presigned.presigned);
+        assert_eq!(
+            presigned.label(Some("user/old-batch")),
+            "presigned URL fetched by aws-cli/1.9.0 (the agent is the consumer's; user/old-batch signed it)"
+        );
+    }
+
+    #[test]
+    fn tls_is_a_to_do_list_per_principal_and_client() {
+        let rows = vec![
+            tls_row("user/app", "s3.amazonaws.com", tally(2, HOUR, HOUR + 5)),
+            tls_row(
+                "user/app",
+                "kms.amazonaws.com",
+                tally(1, HOUR + 9, HOUR + 9),
+            ),
+        ];
+        let todo = tls_todo(&rows, 10);
+        assert_eq!(todo.len(), 1);
+        let client = &todo.items[0].clients.items[0];
+        assert_eq!(todo.items[0].requests, 3);
+        assert_eq!(client.label(), "aws-sdk-dotnet/3.3.1.0");
+        assert_eq!(
+            client.services.iter().copied().collect::<Vec<_>>(),
+            ["kms", "s3"]
+        );
+        assert_eq!(client.tls_version, Some("TLSv1"));
+        assert_eq!(client.advice, "move to .NET 4.6.2 or later");
+    }
+
+    /// The "principal: N requests" lines of the SigV2 section of the terminal report.
+    fn text_principals(report: &str) -> Vec<String> {
+        let section = report
+            .split("SigV2 callers (S3)")
+            .nth(1)
+            .expect("SigV2 section");
+        let section = section.split("\n\n").next().unwrap_or(section);
+        section
+            .lines()
+            .filter(|l| l.starts_with("  ") && !l.starts_with("   ") && l.ends_with(" requests"))
+            .map(|l| l.trim().to_owned())
+            .collect()
+    }
+
+    /// The same from report.html, unescaped.
+    fn html_principals(page: &str) -> Vec<String> {
+        let section = page
+            .split("SigV2 callers (S3)")
+            .nth(1)
+            .expect("SigV2 section");
+        let section = section.split("</table>").next().unwrap_or(section);
+        section
+            .split("<tr class=\"principal\"><td colspan=\"7\">")
+            .skip(1)
+            .map(|s| {
+                s.split("</td>")
+                    .next()
+                    .unwrap_or("")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn text_and_html_list_the_same_sigv2_principals_and_counts() {
+        let rows = sigv2_rows();
+        let mut model = empty(10);
+        model.sigv2 = SigV2 {
+            s3_data_events: 11,
+            principals: sigv2_todo(&rows, 10),
+        };
+        let report = text::render(&model);
+        let page = html::render(&model);
+        let expected = [
+            "user/old-batch: 6 requests",
+            "role/etl: 4 requests",
+            "user/<b>x</b>: 1 requests",
+        ];
+        assert_eq!(text_principals(&report), expected, "{report}");
+        assert_eq!(html_principals(&page), expected);
+        // Each client, its requests and its advice, in both.
+        for p in model.sigv2.principals.shown() {
+            for c in p.clients.shown() {
+                let label = c.label(p.principal);
+                assert!(
+                    report.contains(&format!("{label}  {}  {} requests", c.evidence, c.requests)),
+                    "{label} in {report}"
+                );
+                assert!(page.contains(&format!("{}<div class=\"ua\">", esc_for_test(&label))));
+                assert!(report.contains(&format!("-> {}", c.advice)));
+                assert!(page.contains(&format!("&rarr; {}", c.advice)));
+            }
+        }
+        assert!(page.contains("old-reports"));
+        assert!(
+            page.contains("aws-cli/1.10.56 Python/3.4"),
+            "the agents as logged"
+        );
+        assert!(!page.contains("<b>x"), "a principal's markup got through");
+    }
+
+    fn esc_for_test(s: &str) -> String {
+        crate::output::report::format::esc(s)
+    }
+
+    #[test]
+    fn a_list_longer_than_top_says_how_many_more_in_both() {
+        let rows = sigv2_rows();
+        let tls = vec![
+            tls_row("user/a", "s3.amazonaws.com", tally(2, HOUR, HOUR)),
+            tls_row("user/b", "s3.amazonaws.com", tally(1, HOUR, HOUR)),
+        ];
+        let mut model = empty(1);
+        model.sigv2 = SigV2 {
+            s3_data_events: 11,
+            principals: sigv2_todo(&rows, 1),
+        };
+        model.tls = tls_todo(&tls, 1);
+        let callers: Vec<KmsCaller<'_>> = ["role/a", "role/b", "role/c"]
+            .into_iter()
+            .map(|p| KmsCaller {
+                principal: Some(p),
+                calls: 10,
+                peak: 0,
+                peak_at: None,
+                throttled: 0,
+                usd_per_month: None,
+            })
+            .collect();
+        model.kms_callers = Listing::new(callers, 1, "principals in kms_calls.parquet");
+        let report = text::render(&model);
+        let page = html::render(&model);
+        for line in [
+            // SigV2: 3 principals, the first with 2 clients.
+            "... and 2 more principals\n",
+            "... and 1 more clients\n",
+            // TLS: 2 principals.
+            "... and 1 more principals\n",
+            "... and 2 more principals in kms_calls.parquet\n",
+        ] {
+            assert!(report.contains(line), "{line:?} not in\n{report}");
+        }
+        for line in [
+            "... and 2 more principals</p>",
+            "... and 1 more clients</td>",
+            "... and 1 more principals</p>",
+            "... and 2 more principals in kms_calls.parquet</p>",
+        ] {
+            assert!(page.contains(line), "{line:?} not in the page");
+        }
+        // Only what `top` shows.
+        assert!(!report.contains("role/etl") && !page.contains("role/etl"));
+        assert!(!report.contains("role/b") && !page.contains("role/b"));
+    }
+
+    #[test]
+    fn quota_hours_closest_to_the_quota_first() {
+        let counts = |pairs: &[(u16, u32)]| SecondCounts {
+            per_second: pairs.iter().copied().collect(),
+            throttled: 2,
+        };
+        // eu-north-1 (10,000/s): 9,000/s is 90%; us-east-1 (100,000/s): 20,000/s is 20%.
+        let north = counts(&[(5, 9_000), (6, 8_500), (7, 100)]);
+        let east = counts(&[(60, 20_000)]);
+        let east_later = counts(&[(60, 20_000)]);
+        let nowhere = counts(&[(1, 50_000)]);
+        let rate = |hour: i64, region: Option<&'static str>, counts| RateRow {
+            key: kms_rates::Resolved {
+                hour,
+                account_id: Some("111122223333"),
+                region,
+                principal: None,
+            },
+            counts,
+        };
+        let rates = vec![
+            rate(HOUR, Some("us-east-1"), &east),
+            rate(HOUR + 3600, Some("us-east-1"), &east_later),
+            rate(HOUR + 3600, None, &nowhere),
+            rate(HOUR + 7200, Some("eu-north-1"), &north),
+        ];
+        let hours = quota_hours(&rates, &Quotas::default());
+        let order: Vec<(i64, Text<'_>)> = hours.iter().map(|h| (h.hour, h.region)).collect();
+        assert_eq!(
+            order,
+            [
+                (HOUR + 7200, Some("eu-north-1")),
+                (HOUR, Some("us-east-1")),
+                (HOUR + 3600, Some("us-east-1")),
+                (HOUR + 3600, None),
+            ]
+        );
+        let north = &hours[0];
+        assert_eq!((north.peak, north.peak_at), (9_000, HOUR + 7200 + 5));
+        assert_eq!(north.quota, Some(10_000));
+        assert_eq!(north.seconds_over_80, Some(2));
+        assert_eq!(north.seconds_over_quota, Some(0));
+        assert_eq!(north.throttled, 2);
+        // No region, no quota: nothing to compare with.
+        assert_eq!((hours[3].quota, hours[3].share), (None, None));
+    }
+
+    fn bucket_row<'a>(
+        bucket: &'a str,
+        principal: &'a str,
+        object: u64,
+        with_key: u64,
+        bucket_arn: u64,
+        status: BucketStatus,
+    ) -> BucketKeyRow<'a> {
+        BucketKeyRow {
+            account_id: Some("111122223333"),
+            region: Some("us-east-1"),
+            s3_bucket: bucket,
+            principal: Some(principal),
+            object_arn_calls: object,
+            bucket_arn_calls: bucket_arn,
+            calls_with_bucket_key: with_key,
+            bucket_status: status,
+            first_seen: HOUR,
+            last_seen: HOUR,
+        }
+    }
+
+    #[test]
+    fn bucket_key_candidates_per_bucket_with_their_principals() {
+        use BucketStatus::*;
+        let rows = vec![
+            bucket_row("reports", "role/bi", 10, 3, 0, Off),
+            bucket_row("reports", "role/etl", 20, 2, 0, Off),
+            bucket_row("mixed", "role/bi", 30, 1, 5, OnWithOlderObjects),
+            bucket_row("mixed", "role/new", 0, 0, 9, OnWithOlderObjects),
+            bucket_row("done", "role/bi", 0, 0, 40, On),
+        ];
+        let buckets = bucket_keys(&rows, None, 10);
+        let names: Vec<(&str, u64, u64)> = buckets
+            .iter()
+            .map(|b| (b.bucket, b.object_arn_calls, b.saved_calls))
+            .collect();
+        assert_eq!(names, [("mixed", 30, 29), ("reports", 30, 25)]);
+        assert_eq!(buckets[0].todo, "Bucket Key on: re-copy old objects");
+        // A principal with only bucket-ARN calls has nothing to save.
+        assert_eq!(buckets[0].principals.len(), 1);
+        let reports: Vec<Text<'_>> = buckets[1]
+            .principals
+            .items
+            .iter()
+            .map(|p| p.principal)
+            .collect();
+        assert_eq!(reports, [Some("role/etl"), Some("role/bi")]);
+        assert_eq!(buckets[1].todo, "enable Bucket Key + re-copy");
+    }
+
+    #[test]
+    fn a_listing_shows_top_and_counts_the_rest() {
+        let l = Listing::new(vec![1, 2, 3], 2, "numbers");
+        assert_eq!(l.shown(), [1, 2]);
+        assert_eq!(l.more(), 1);
+        assert_eq!(l.more_line().as_deref(), Some("... and 1 more numbers"));
+        let all = Listing::new(vec![1], 5, "numbers");
+        assert_eq!(all.shown(), [1]);
+        assert_eq!(all.more_line(), None);
+    }
+}
