@@ -65,7 +65,8 @@ pub struct Attribution<'a> {
     /// The account whose trail holds the record (principal::account_id).
     pub account_id: Option<&'a str>,
     pub region: Option<&'a str>,
-    /// The principal the call is charged to (principal::principal), rendered.
+    /// The principal the call is charged to (principal::principal), rendered; empty when
+    /// the record feeds no table.
     pub principal: &'a str,
     pub principal_type: Option<&'a str>,
     pub is_s3: bool,
@@ -134,7 +135,12 @@ impl Attributor {
             },
         });
         let kms = is_kms.then(|| kms_facts(r));
-        let principal: &str = principal::principal(&r.identity).render(principal);
+        // Rendered only for records a table keys on: most records feed none.
+        let principal: &str = if kms.is_some() || client.is_some() {
+            principal::principal(&r.identity).render(principal)
+        } else {
+            ""
+        };
         Attribution {
             event_time: r.event_time,
             hour: hour_of(r.event_time),

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::attribute::kms::CallerKind;
-use crate::tables::kms_rates::{self, SecondCounts};
+use crate::tables::kms_rates;
 use crate::tables::{Rows, Tables, kms_bucket_keys, kms_cost, kms_data_key_caching};
 use crate::time::SECONDS_PER_HOUR;
 
@@ -60,11 +60,6 @@ pub struct RecurringSpike<'a> {
     pub mean_rps: f64,
 }
 
-/// Exact peak of an hour, earliest second on a tie (as `SecondCounts::stats`).
-pub fn peak(counts: &SecondCounts) -> (u16, u64) {
-    counts.peak()
-}
-
 /// Per account and region, the hours in order. Relies on `Rows`' order: by hour, account
 /// and region, the account-and-region row before its principals.
 pub fn hour_peaks<'a>(rates: &[kms_rates::Row<'a>]) -> BTreeMap<Scope<'a>, Vec<HourPeak<'a>>> {
@@ -74,7 +69,7 @@ pub fn hour_peaks<'a>(rates: &[kms_rates::Row<'a>]) -> BTreeMap<Scope<'a>, Vec<H
         let scope = (row.account_id, row.region);
         match row.principal {
             None => {
-                let (second, calls) = peak(row.counts);
+                let (second, calls) = row.counts.peak();
                 let mut minute_peaks = [0u32; 60];
                 for (&s, &c) in &row.counts.per_second {
                     let m = &mut minute_peaks[usize::from(s / 60).min(59)];

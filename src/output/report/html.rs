@@ -537,7 +537,7 @@ fn quota_hours(out: &mut String, model: &ReportModel<'_>) {
         out,
         "<h2>Hours closest to the quota</h2>\n<p class=\"note\">Per account and region; seconds over 80% and over 100% of the quota count the seconds of the hour whose calls exceeded that share.</p>\n<table><tr><th>hour</th><th>account</th><th>region</th><th class=\"n\">peak/s</th><th>busiest second</th><th class=\"n\">quota/s</th><th class=\"n\">use</th><th class=\"n\">s &gt; 80%</th><th class=\"n\">s &gt; quota</th><th class=\"n\">throttled</th></tr>"
     );
-    let count = |v: Option<usize>| v.map_or("-".to_owned(), |n| thousands(n as u64));
+    let count = |v: Option<u64>| v.map_or("-".to_owned(), thousands);
     for h in hours.shown() {
         let _ = writeln!(
             out,

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::attribute::kms::{DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH, Quotas};
 use crate::attribute::sigv2::is_presigned;
-use crate::output::kms_insights::{BucketStatus, KmsInsights, Projection, peak};
+use crate::output::kms_insights::{BucketStatus, KmsInsights, Projection, RecurringSpike};
 use crate::pipeline::Analysis;
 use crate::tables::Rows;
 use crate::tables::Tally;
@@ -147,25 +147,13 @@ pub struct QuotaHour<'a> {
     /// `peak / quota`.
     pub share: Option<f64>,
     /// Seconds of the hour above 80% of the quota, and above the quota.
-    pub seconds_over_80: Option<usize>,
-    pub seconds_over_quota: Option<usize>,
+    pub seconds_over_80: Option<u64>,
+    pub seconds_over_quota: Option<u64>,
     pub throttled: u64,
 }
 
-/// A busiest second that keeps falling in the same minute of the hour: a scheduled job.
-#[derive(Debug, Clone)]
-pub struct Spike<'a> {
-    pub account_id: Text<'a>,
-    pub region: Text<'a>,
-    pub minute: u16,
-    pub hours_with: usize,
-    pub hours: usize,
-    pub median_peak: u64,
-    pub mean_rps: f64,
-    /// Who made most of those peaks, and its share of them.
-    pub principal: Text<'a>,
-    pub principal_share: f64,
-}
+/// A busiest second that keeps falling in the same minute of the hour (kms_insights).
+pub type Spike<'a> = RecurringSpike<'a>;
 
 /// Calls projected to a day and a month, and what they cost.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -507,7 +495,7 @@ fn kms_callers<'a>(
         by.entry(r.principal).or_default().calls += r.tally.count;
     }
     for r in rates.iter().filter(|r| r.principal.is_some()) {
-        let (second, calls) = peak(r.counts);
+        let (second, calls) = r.counts.peak();
         let c = by.entry(r.principal).or_default();
         c.throttled += r.counts.throttled;
         if calls > c.peak {
@@ -538,17 +526,9 @@ fn quota_hours<'a>(rates: &[RateRow<'a>], quotas: &Quotas) -> Vec<QuotaHour<'a>>
         .iter()
         .filter(|r| r.principal.is_none())
         .map(|r| {
-            let (second, calls) = peak(r.counts);
+            let (second, calls) = r.counts.peak();
             let quota = r.region.map(|g| quotas.rps(g));
-            let over = |num: u64, den: u64| {
-                quota.map(|q| {
-                    r.counts
-                        .per_second
-                        .values()
-                        .filter(|&&c| u64::from(c) * den > q * num)
-                        .count()
-                })
-            };
+            let over = |num: u64, den: u64| quota.map(|q| r.counts.seconds_over(q, num, den));
             QuotaHour {
                 hour: r.hour,
                 account_id: r.account_id,
@@ -574,21 +554,7 @@ fn quota_hours<'a>(rates: &[RateRow<'a>], quotas: &Quotas) -> Vec<QuotaHour<'a>>
 }
 
 fn recurring_spikes<'a>(insights: &KmsInsights<'a>) -> Vec<Spike<'a>> {
-    insights
-        .recurring_spikes
-        .iter()
-        .map(|s| Spike {
-            account_id: s.account_id,
-            region: s.region,
-            minute: s.minute,
-            hours_with: s.hours_with,
-            hours: s.hours,
-            median_peak: s.median_peak,
-            mean_rps: s.mean_rps,
-            principal: s.principal,
-            principal_share: s.principal_share,
-        })
-        .collect()
+    insights.recurring_spikes.clone()
 }
 
 fn cost<'a>(insights: &KmsInsights<'a>, top: usize) -> Option<Cost<'a>> {
