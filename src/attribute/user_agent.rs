@@ -68,6 +68,13 @@ pub struct UserAgent<'a> {
     pub signer: Option<Named<'a>>,
     /// The language runtime: `java/1.7.0_80`, `.NET_Framework/4.0`, `lang/python#3.11.6`.
     pub runtime: Option<Named<'a>>,
+    /// The .NET Framework release the structured .NET agent names
+    /// (`md/.NET_Framework#4.8.09037`, beside `lang/.NET_Runtime#4.0`).
+    pub framework: Option<&'a str>,
+    /// The major line the agent's form names when its version does not: JavaScript v3
+    /// agents (`aws-sdk-nodejs-v3-@aws-sdk/client-s3/1.0.0-gamma.8`, or any `aws-sdk-js`
+    /// agent with v3's `ua/`, `lang/js` or `api/` metadata) are v3 whatever their number.
+    pub line_major: Option<u32>,
 }
 
 impl UserAgent<'_> {
@@ -77,6 +84,8 @@ impl UserAgent<'_> {
         version: None,
         signer: None,
         runtime: None,
+        framework: None,
+        line_major: None,
     };
 }
 
@@ -268,10 +277,30 @@ pub fn parse(ua: &str) -> UserAgent<'_> {
     let mut first_token: Option<(&str, &str)> = None;
     let mut signer = None;
     let mut runtime = None;
+    let mut framework = None;
+    // Metadata only the JavaScript v3 agent carries: v2's agent is `aws-sdk-<env>/<VERSION>`
+    // and the platform (lib/util.js `userAgent` of aws/aws-sdk-js), v3's adds `ua/2.x`,
+    // `lang/js`, `api/<service>#<version>` (`createDefaultUserAgentProvider` in
+    // @aws-sdk/util-user-agent-node and -browser of aws/aws-sdk-js-v3).
+    let mut js_v3_metadata = false;
     for token in tokens(ua) {
         if let Some((prefix, name, version)) = metadata(token)
             && METADATA.iter().any(|m| m.eq_ignore_ascii_case(prefix))
         {
+            js_v3_metadata |= prefix.eq_ignore_ascii_case("ua")
+                || prefix.eq_ignore_ascii_case("api")
+                || (prefix.eq_ignore_ascii_case("lang") && name.eq_ignore_ascii_case("js"));
+            // aws-sdk-net 3.7.300+ and v4 on .NET Framework: `lang/.NET_Runtime#4.0
+            // md/.NET_Framework#4.8.09037`, the release from the registry's
+            // NDP\v4\Full `Version` (EnvironmentInfo and InternalSDKUtils.DetermineFramework in
+            // sdk/src/Core/Amazon.Util/Internal of aws/aws-sdk-net).
+            if prefix.eq_ignore_ascii_case("md")
+                && name.eq_ignore_ascii_case(".NET_Framework")
+                && framework.is_none()
+                && starts_with_digit(version)
+            {
+                framework = Some(version);
+            }
             if name.eq_ignore_ascii_case("botocore") && signer.is_none() && !version.is_empty() {
                 signer = Some(Named {
                     family: "botocore",
@@ -286,10 +315,24 @@ pub fn parse(ua: &str) -> UserAgent<'_> {
             }
             continue;
         }
+        // `ua/2.0` and `lang/js` have no `#`: they are metadata all the same.
+        if let Some((prefix, rest)) = token.split_once('/') {
+            js_v3_metadata |= prefix.eq_ignore_ascii_case("ua")
+                || (prefix.eq_ignore_ascii_case("lang") && rest.eq_ignore_ascii_case("js"));
+        }
         let Some((name, version)) = name_version(token) else {
             continue;
         };
-        if name.is_empty() || version.is_empty() {
+        if name.is_empty() {
+            continue;
+        }
+        if version.is_empty() {
+            // A known client without a version (`aws-sdk-js/`) still names its family.
+            if client.is_none()
+                && let Some((family, kind)) = known_family(name)
+            {
+                client = Some((family, kind, None));
+            }
             continue;
         }
         if first_token.is_none() {
@@ -346,15 +389,21 @@ pub fn parse(ua: &str) -> UserAgent<'_> {
             version,
             signer: None,
             runtime: None,
+            framework: None,
+            line_major: None,
         };
     }
     if let Some((family, kind, version)) = client {
+        let line_major =
+            (family == "aws-sdk-js" && (version.is_none() || js_v3_metadata)).then_some(3);
         return UserAgent {
             kind,
             family: Some(family),
             version,
             signer: signer.filter(|s| s.family != family),
             runtime,
+            framework,
+            line_major,
         };
     }
     let kind = if BROWSERS.iter().any(|b| b.eq_ignore_ascii_case(first_name)) {
@@ -372,6 +421,8 @@ pub fn parse(ua: &str) -> UserAgent<'_> {
         version: first_token.map(|(_, v)| v),
         signer: None,
         runtime,
+        framework,
+        line_major: None,
     }
 }
 
@@ -443,12 +494,18 @@ mod tests {
         ("aws-sdk-js/2.283.1 promise", UaKind::Sdk, Some("aws-sdk-js"), Some("2.283.1")),
         ("aws-sdk-js/3.450.0 ua/2.0 os/linux#5.10.209-219.887.amzn2.x86_64 lang/js md/nodejs#20.10.0 exec-env/AWS_Lambda_nodejs20.x api/s3#3.450.0", UaKind::Sdk, Some("aws-sdk-js"), Some("3.450.0")),
         ("aws-sdk-nodejs-v3-@aws-sdk/client-s3/1.0.0-gamma.8 linux/v12.16.1", UaKind::Sdk, Some("aws-sdk-js"), None),
+        ("aws-sdk-js/ ua/2.0 os/linux#5.10 lang/js md/nodejs#20.10.0 api/s3#3.450.0", UaKind::Sdk, Some("aws-sdk-js"), None),
         // .NET v1, v2, v3 and the structured form.
         ("aws-sdk-dotnet/1.5.10.0 .NET_Runtime/4.0 .NET_Framework/4.0 OS/6.1.7601.65536 S3Sync", UaKind::Sdk, Some("aws-sdk-dotnet"), Some("1.5.10.0")),
         ("aws-sdk-dotnet-35/2.0.15.0 .NET_Runtime/2.0 .NET_Framework/3.5 OS/Microsoft_Windows_NT_6.1.7601.0 ClientSync", UaKind::Sdk, Some("aws-sdk-dotnet"), Some("2.0.15.0")),
         ("aws-sdk-dotnet-45/3.3.1.0 aws-sdk-dotnet-core/3.3.2.0 .NET_Runtime/4.0 .NET_Framework/4.0 OS/Microsoft_Windows_NT_6.2.9200.0 ClientSync", UaKind::Sdk, Some("aws-sdk-dotnet"), Some("3.3.1.0")),
         ("aws-sdk-dotnet-coreclr/3.7.200.30 aws-sdk-dotnet-core/3.7.200.30 .NET_Core/6.0.25 OS/Linux_5.10 ClientAsync", UaKind::Sdk, Some("aws-sdk-dotnet"), Some("3.7.200.30")),
         ("aws-sdk-dotnet-coreclr/3.7.300.34 ua/2.0 os/windows#10.0 md/ARCH#X64 lang/.NET_Core#8.0.1 md/aws-sdk-dotnet-core#3.7.301.10 api/S3#3.7.305.13 cfg/retry-mode#standard md/ClientAsync", UaKind::Sdk, Some("aws-sdk-dotnet"), Some("3.7.300.34")),
+        // The structured .NET agents of aws-sdk-net 3.7.300+ (the format its own unit test
+        // gives) and v4 (`aws-sdk-dotnet-framework` on .NET Framework).
+        ("aws-sdk-dotnet-45/3.7.300.16 md/aws-sdk-dotnet-core#3.7.300.16 ua/2.0 os/windows#6.2.9200.0 lang/.NET_Runtime#4.0 md/.NET_Framework#4.8.09037", UaKind::Sdk, Some("aws-sdk-dotnet"), Some("3.7.300.16")),
+        ("aws-sdk-dotnet-framework/4.0.0.1 ua/2.0 os/windows#10.0 lang/.NET_Runtime#4.0 md/.NET_Framework#4.8.09037 md/aws-sdk-dotnet-core#4.0.0.6 api/S3#4.0.0.1", UaKind::Sdk, Some("aws-sdk-dotnet"), Some("4.0.0.1")),
+        ("aws-sdk-dotnet-coreclr/4.0.2.1 ua/2.0 os/linux#5.10 lang/.NET_Core#8.0.1 md/aws-sdk-dotnet-core#4.0.0.6 api/S3#4.0.2.1", UaKind::Sdk, Some("aws-sdk-dotnet"), Some("4.0.2.1")),
         // AWS Tools for PowerShell, alone and over the .NET SDK.
         ("AWSPowerShell/3.1.0.0 .NET_Runtime/4.0 .NET_Framework/4.0 OS/Microsoft_Windows_NT_10.0.14393.0 WindowsPowerShell/5.0 ClientSync", UaKind::Cli, Some("aws-powershell"), Some("3.1.0.0")),
         ("aws-sdk-dotnet-coreclr/3.7.104.1 aws-sdk-dotnet-core/3.7.106.6 .NET_Core/6.0.8 OS/Microsoft_Windows_10.0.19044 ClientAsync AWSPowerShell.Common/4.1.180.0", UaKind::Cli, Some("aws-powershell"), Some("4.1.180.0")),
@@ -543,6 +600,49 @@ mod tests {
         let dotnet = parse("aws-sdk-dotnet-45/3.3.1.0 .NET_Runtime/4.0 .NET_Framework/4.0");
         assert_eq!(dotnet.runtime.map(|r| r.family), Some(".NET_Framework"));
         assert_eq!(parse("Botocore/1.31.0").signer, None, "it signs for itself");
+    }
+
+    #[test]
+    fn structured_dotnet_agents_name_the_framework_release() {
+        let ua = parse(
+            "aws-sdk-dotnet-framework/4.0.0.1 ua/2.0 os/windows#10.0 lang/.NET_Runtime#4.0 md/.NET_Framework#4.8.09037 md/aws-sdk-dotnet-core#4.0.0.6",
+        );
+        assert_eq!(ua.framework, Some("4.8.09037"));
+        assert_eq!(
+            ua.runtime,
+            Some(Named {
+                family: ".NET_Runtime",
+                version: "4.0"
+            })
+        );
+        let old = parse("aws-sdk-dotnet-45/3.3.1.0 .NET_Runtime/4.0 .NET_Framework/4.0");
+        assert_eq!(
+            old.framework, None,
+            "the old token is a runtime, not a release"
+        );
+        assert_eq!(
+            parse("aws-sdk-dotnet-coreclr/4.0.2.1 lang/.NET_Core#8.0.1").framework,
+            None
+        );
+    }
+
+    #[test]
+    fn javascript_agents_say_which_line_they_are_on() {
+        for v3 in [
+            "aws-sdk-nodejs-v3-@aws-sdk/client-s3/1.0.0-gamma.8 linux/v12.16.1",
+            "aws-sdk-js/ ua/2.0 os/linux#5.10 lang/js md/nodejs#20.10.0",
+            "aws-sdk-js/3.450.0 ua/2.0 os/linux#5.10 lang/js",
+            "aws-sdk-js/3.45.0 os/linux/5.4 lang/js md/nodejs/14.18.1 api/s3/3.45.0",
+        ] {
+            assert_eq!(parse(v3).line_major, Some(3), "{v3}");
+        }
+        for v2 in [
+            "aws-sdk-nodejs/2.50.0 linux/v8.10.0 callback",
+            "aws-sdk-js/2.283.1 promise",
+        ] {
+            assert_eq!(parse(v2).line_major, None, "{v2}");
+        }
+        assert_eq!(parse("aws-sdk-java/1.11.100 ua/2.0").line_major, None);
     }
 
     #[test]
