@@ -5,8 +5,8 @@
 //! names, because what TLS a client speaks is decided by its runtime (.NET Framework, Java,
 //! OpenSSL), not by the SDK.
 
-use super::sigv2::is_presigned;
-use super::sigv4::{self, Capability, Support, Verdict};
+use super::sigv2::Signing;
+use super::sigv4::{self, Capability, SigV2Default, Support, Verdict};
 use super::user_agent::{UaKind, UserAgent, parse};
 
 /// Longest name or version quoted in advice: agents are free text, advice stays short.
@@ -36,25 +36,42 @@ pub fn client_label(ua: &UserAgent<'_>) -> String {
 /// (Parses the agent: the analysis takes its advice from attribute::client, which parses
 /// each distinct agent once.)
 pub fn sigv2_advice(agent: Option<&str>, auth_method: Option<&str>) -> String {
-    for_sigv2(agent.map(parse).as_ref(), is_presigned(auth_method))
+    for_sigv2(agent.map(parse).as_ref(), Signing::of(auth_method))
 }
 
-/// Advice for an S3 request signed with SigV2 by the client `ua` (`None`: no agent logged);
-/// `presigned`: a presigned URL, whose agent is the fetcher's, not the signer's.
-pub fn for_sigv2(ua: Option<&UserAgent<'_>>, presigned: bool) -> String {
-    if presigned {
-        let fetcher = ua.map_or_else(
+/// What the code that signs presigned URLs and POST policies must change. botocore presigns
+/// URLs (`s3-query`) and POST policies (`s3-presign-post`) with SigV2 by default, in every
+/// version, when the client's region accepts SigV2 and no signature version is configured
+/// (`ClientCreator._default_s3_presign_to_sigv2` in botocore/client.py of boto/botocore);
+/// .NET v3 presigns with SigV2 in us-east-1 unless `AWSConfigsS3.UseSignatureVersion4` is
+/// set (https://docs.aws.amazon.com/sdkfornet/v3/apidocs/items/Amazon/TAWSConfigsS3.html).
+const PRESIGNER_FIX: &str =
+    "boto3/botocore: pass Config(signature_version='s3v4') to the client that calls";
+
+/// Advice for an S3 request signed with SigV2 by the client `ua` (`None`: no agent logged).
+/// For a presigned URL or a POST form the agent is the fetcher's or uploader's, not the
+/// signer's: the advice points at the code that signed.
+pub fn for_sigv2(ua: Option<&UserAgent<'_>>, signing: Signing) -> String {
+    if signing.signed_elsewhere() {
+        let sender = ua.map_or_else(
             || "a client without a user agent".to_owned(),
             |ua| match ua.kind {
                 UaKind::Browser => format!("a browser ({})", client_label(ua)),
                 _ => client_label(ua),
             },
         );
-        return format!(
-            "presigned URL: the principal signed it with SigV2 and {fetcher} only fetched it; \
-             make the code that generates the URLs sign with SigV4 \
-             (boto3: Config(signature_version='s3v4'); JavaScript v2: signatureVersion: 'v4')"
-        );
+        return match signing {
+            Signing::PostPolicy => format!(
+                "POST form upload: the principal signed the POST policy with SigV2 and {sender} only sent the form; \
+                 make the code that builds the form sign it with SigV4 ({PRESIGNER_FIX} generate_presigned_post; \
+                 the form then carries x-amz-algorithm, x-amz-credential, x-amz-date and x-amz-signature instead of AWSAccessKeyId and signature)"
+            ),
+            _ => format!(
+                "presigned URL: the principal signed it with SigV2 and {sender} only fetched it; \
+                 make the code that generates the URLs sign with SigV4 ({PRESIGNER_FIX} generate_presigned_url; \
+                 JavaScript v2: signatureVersion: 'v4'; .NET v3: AWSConfigsS3.UseSignatureVersion4 = true)"
+            ),
+        };
     }
     let Some(ua) = ua else {
         return "no user agent logged: find the client by principal and source IP, then make it sign with SigV4".to_owned();
@@ -108,13 +125,18 @@ fn client_advice(ua: &UserAgent<'_>, v: &Verdict<'_>) -> String {
             v.decided_by.sigv4_min,
         ),
         Capability::BelowMinimum if line.support == Support::Never => {
-            let target = sigv4::line_of(line.family, Some(line.sigv4_min)).unwrap_or(line);
+            let (target, version) = sigv4::upgrade_target(line);
+            let why = match line.sigv2_default {
+                SigV2Default::RubyV2Signer => format!(
+                    "{} signs S3 requests with SigV2 by default in us-east-1 (and uploads in the other regions that accept SigV2)",
+                    line.name
+                ),
+                SigV2Default::Everywhere => format!("no version of {} can sign SigV4", line.name),
+            };
             format!(
-                "{label}: no version of {} can sign SigV4; move to {} ({} {} or later){}",
-                line.name,
+                "{label}: {why}; move to {} ({} {version} or later){}",
                 target.name,
-                line.family,
-                line.sigv4_min,
+                target.family,
                 then_configure(target)
             )
         }
@@ -159,15 +181,22 @@ pub fn for_tls(ua: Option<&UserAgent<'_>>) -> String {
         }
         _ => {}
     }
+    if let Some(release) = ua.framework {
+        return dotnet_framework_advice(&label, release, true);
+    }
     let runtime = ua.runtime.map(|r| (r.family, r.version));
     match runtime {
-        Some((name, version)) if name.eq_ignore_ascii_case(".NET_Framework") => format!(
-            "{label} on .NET Framework {}: before 4.6.2 it does not offer TLS 1.2 by default; install 4.6.2 or later (4.8 preferred) or set SchUseStrongCrypto in the registry",
-            clip(version)
-        ),
+        Some((name, version)) if name.eq_ignore_ascii_case(".NET_Framework") => {
+            dotnet_framework_advice(&label, version, false)
+        }
+        // Java 7 clients enable only TLS 1.0 by default. The setting that reaches the SDK's
+        // Apache HTTP client is the JSSE system property `jdk.tls.client.protocols` (JDK 8,
+        // 7u95 and 6u121 on); `https.protocols` only governs HttpsURLConnection (Oracle's
+        // "Diagnosing TLS, SSL, and HTTPS", https://blogs.oracle.com/java/post/diagnosing-tls-ssl-and-https,
+        // and the JSSE Reference Guide).
         Some((name, version)) if name.eq_ignore_ascii_case("java") && java_before_8(version) => {
             format!(
-                "{label} on Java {}: Java 7 and earlier do not offer TLS 1.2 by default; run it on Java 8 or later (or start it with -Dhttps.protocols=TLSv1.2)",
+                "{label} on Java {}: Java 7 and earlier do not offer TLS 1.2 by default; run it on Java 8 or later (on 7u95 or later, start it with -Djdk.tls.client.protocols=TLSv1.2)",
                 clip(version)
             )
         }
@@ -187,6 +216,36 @@ pub fn for_tls(ua: Option<&UserAgent<'_>>) -> String {
         }
         _ => format!(
             "{label}: make it negotiate TLS 1.2 or later (update the runtime or the OS TLS library it uses)"
+        ),
+    }
+}
+
+/// .NET Framework offers TLS 1.2 by default from 4.6.2 (docs/CLOUDTRAIL.md §5; Microsoft's
+/// "Transport Layer Security (TLS) best practices with the .NET Framework",
+/// https://learn.microsoft.com/dotnet/framework/network-programming/tls). `exact`: the
+/// release comes from the structured agent's `md/.NET_Framework#` (the registry's NDP\v4\Full
+/// `Version`, e.g. `4.8.09037`); the old `.NET_Framework/4.0` token is what aws-sdk-net v3
+/// logs for every 4.x (`InternalSDKUtils.DetermineFramework` returned "4.0" whenever the v4
+/// key exists), so it names no release.
+fn dotnet_framework_advice(label: &str, version: &str, exact: bool) -> String {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    let (major, minor) = (parts.next().flatten(), parts.next().flatten());
+    let fix = "install 4.6.2 or later (4.8 preferred) or set SchUseStrongCrypto in the registry";
+    match (major, minor) {
+        (Some(4), Some(m)) if m >= 7 => format!(
+            "{label} on .NET Framework {}, which offers TLS 1.2: the application pins an older protocol (ServicePointManager.SecurityProtocol) or targets a framework before 4.6.2; remove the pin or retarget to 4.6.2 or later (SchUseStrongCrypto and SystemDefaultTlsVersions in the registry also lift it)",
+            clip(version)
+        ),
+        (Some(4), Some(6)) => format!(
+            "{label} on .NET Framework {}: 4.6 and 4.6.1 do not offer TLS 1.2 by default, 4.6.2 does; {fix}",
+            clip(version)
+        ),
+        (Some(4), Some(0)) if !exact => format!(
+            "{label} on .NET Framework 4.x (this agent logs every 4.x as 4.0): before 4.6.2 it does not offer TLS 1.2 by default; {fix}"
+        ),
+        _ => format!(
+            "{label} on .NET Framework {}: before 4.6.2 it does not offer TLS 1.2 by default; {fix}",
+            clip(version)
         ),
     }
 }
@@ -224,9 +283,54 @@ mod tests {
         assert!(a.ends_with("then set 'signature' => 'v4' in the S3 client configuration"));
         let a = sigv2_advice(Some("aws-sdk-ruby2/2.11.632 ruby/2.7.0"), None);
         assert!(a.contains("move to AWS SDK for Ruby v3"), "{a}");
+        assert!(a.contains("SigV2 by default in us-east-1"), "{a}");
+        assert!(!a.contains("no version of"), "Ruby v2 can sign SigV4: {a}");
+        let a = sigv2_advice(Some("aws-sdk-ruby/1.66.0 ruby/2.1.5"), None);
+        assert!(
+            a.contains("no version of AWS SDK for Ruby v1 can sign SigV4"),
+            "{a}"
+        );
         let a = sigv2_advice(Some("aws-sdk-dotnet-35/2.0.15.0 .NET_Runtime/2.0"), None);
         assert!(a.contains("move to AWS SDK for .NET v3"), "{a}");
+        assert!(a.contains("3.3.0.0 or later"), "{a}");
         assert!(a.contains("UseSignatureVersion4"), "{a}");
+    }
+
+    #[test]
+    fn dotnet_v4_advice_names_no_setting_it_removed() {
+        let a = sigv2_advice(
+            Some(
+                "aws-sdk-dotnet-framework/4.0.0.1 ua/2.0 os/windows#10.0 lang/.NET_Runtime#4.0 md/.NET_Framework#4.8.09037",
+            ),
+            None,
+        );
+        assert!(
+            a.contains("AWS SDK for .NET v4 signs S3 requests with SigV4 only"),
+            "{a}"
+        );
+        assert!(!a.contains("UseSignatureVersion4"), "{a}");
+    }
+
+    #[test]
+    fn post_form_uploads_point_at_the_code_that_signed_the_policy() {
+        let a = sigv2_advice(
+            Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64)"),
+            Some("HttpPost"),
+        );
+        assert!(
+            a.starts_with("POST form upload: the principal signed the POST policy with SigV2"),
+            "{a}"
+        );
+        assert!(
+            a.contains("a browser (Mozilla/5.0) only sent the form"),
+            "{a}"
+        );
+        assert!(a.contains("Config(signature_version='s3v4')"), "{a}");
+        assert!(a.contains("generate_presigned_post"), "{a}");
+        assert!(!a.contains("generate_presigned_url"), "{a}");
+        let a = sigv2_advice(Some("curl/7.68.0"), Some("QueryString"));
+        assert!(a.contains("generate_presigned_url"), "{a}");
+        assert!(!a.contains("generate_presigned_post"), "{a}");
     }
 
     #[test]
@@ -261,15 +365,52 @@ mod tests {
         let a = tls_advice(Some(
             "aws-sdk-dotnet-45/3.3.1.0 aws-sdk-dotnet-core/3.3.2.0 .NET_Runtime/4.0 .NET_Framework/4.0",
         ));
-        assert!(a.contains(".NET Framework 4.0"), "{a}");
+        assert!(a.contains(".NET Framework 4.x"), "{a}");
         assert!(a.contains("4.6.2"), "{a}");
         let a = tls_advice(Some(
             "aws-sdk-java/1.11.100 Linux/3.10 Java_HotSpot(TM)_64-Bit_Server_VM/24.80-b11 java/1.7.0_80",
         ));
         assert!(a.contains("Java 8 or later"), "{a}");
+        assert!(a.contains("-Djdk.tls.client.protocols=TLSv1.2"), "{a}");
+        assert!(!a.contains("https.protocols"), "{a}");
         let a = tls_advice(Some("aws-sdk-java/1.12.1 Linux/5 java/1.8.0_372"));
         assert!(a.contains("negotiate TLS 1.2"), "{a}");
         assert!(java_before_8("1.6.0_45") && !java_before_8("11.0.2") && !java_before_8("1.8"));
+    }
+
+    #[test]
+    fn tls_advice_names_the_framework_release_of_structured_dotnet_agents() {
+        let a = tls_advice(Some(
+            "aws-sdk-dotnet-45/3.7.300.16 md/aws-sdk-dotnet-core#3.7.300.16 ua/2.0 os/windows#6.2.9200.0 lang/.NET_Runtime#4.0 md/.NET_Framework#4.8.09037",
+        ));
+        assert!(
+            a.contains(".NET Framework 4.8.09037, which offers TLS 1.2"),
+            "{a}"
+        );
+        assert!(a.contains("ServicePointManager.SecurityProtocol"), "{a}");
+        let a = tls_advice(Some(
+            "aws-sdk-dotnet-framework/4.0.0.1 ua/2.0 os/windows#6.1 lang/.NET_Runtime#4.0 md/.NET_Framework#4.5.51209",
+        ));
+        assert!(a.contains(".NET Framework 4.5.51209: before 4.6.2"), "{a}");
+        let a = tls_advice(Some(
+            "aws-sdk-dotnet-45/3.7.300.16 ua/2.0 lang/.NET_Runtime#4.0 md/.NET_Framework#4.6.01055",
+        ));
+        assert!(
+            a.contains("4.6 and 4.6.1 do not offer TLS 1.2 by default, 4.6.2 does"),
+            "{a}"
+        );
+        // The old token names no release: every 4.x is logged as 4.0.
+        let a = tls_advice(Some(
+            "aws-sdk-dotnet-45/3.3.1.0 .NET_Runtime/4.0 .NET_Framework/4.0",
+        ));
+        assert!(
+            a.contains(".NET Framework 4.x (this agent logs every 4.x as 4.0)"),
+            "{a}"
+        );
+        let a = tls_advice(Some(
+            "aws-sdk-dotnet-35/2.0.15.0 .NET_Runtime/2.0 .NET_Framework/3.5",
+        ));
+        assert!(a.contains(".NET Framework 3.5: before 4.6.2"), "{a}");
     }
 
     #[test]
@@ -277,5 +418,8 @@ mod tests {
         let long = format!("aws-sdk-java/1.{} Linux/4", "9".repeat(2000));
         assert!(sigv2_advice(Some(&long), None).len() < 400);
         assert!(tls_advice(Some(&long)).len() < 400);
+        for auth in ["QueryString", "HttpPost"] {
+            assert!(sigv2_advice(Some(&long), Some(auth)).len() < 500, "{auth}");
+        }
     }
 }

@@ -117,10 +117,11 @@ impl Attributor {
         let evidence = if is_s3 {
             sigv2::observed(&r.s3).or_else(|| {
                 // Inferred only where the event cannot say, from a client below its SigV4
-                // minimum (parsed once per distinct agent).
+                // minimum where that client signs with SigV2 by default (parsed once per
+                // distinct agent).
                 let ua = agent.filter(|_| before_signature_logging && sigv2::may_infer(r))?;
                 client_of(clients, ua)
-                    .below_sigv4_minimum
+                    .signs_sigv2_by_default(r.aws_region, r.event_name)
                     .then_some(Evidence::Inferred)
             })
         } else {

@@ -13,7 +13,7 @@ use super::{
     Common, TableAccumulator, Tally, TallyRow, merge_tallies, table_key, tally, tally_rows,
 };
 use crate::attribute::Attribution;
-use crate::attribute::sigv2::{Evidence, is_presigned};
+use crate::attribute::sigv2::{Evidence, Signing};
 
 pub const FILE: &str = "sigv2_requests.parquet";
 
@@ -69,7 +69,7 @@ impl TableAccumulator for SigV2Requests {
             evidence: sigv2.evidence,
             ua_kind: s.intern_opt(facts.kind),
             sigv4_min_version: s.intern_opt(facts.sigv4_min_version),
-            upgrade_advice: s.intern(facts.sigv2_advice(is_presigned(sigv2.auth_method))),
+            upgrade_advice: s.intern(facts.sigv2_advice(Signing::of(sigv2.auth_method))),
         };
         tally(&mut self.requests, key, a.event_time);
     }
@@ -113,7 +113,7 @@ pub fn columns<'a>() -> Vec<Column<'a, Row<'a>>> {
         c.text("source_ip", "sourceIPAddress", |r| r.source_ip),
         c.text(
             "auth_method",
-            "AuthHeader, or QueryString for a presigned URL",
+            "AuthHeader, QueryString for a presigned URL, HttpPost for a POST form upload",
             |r| r.auth_method,
         ),
         c.text(

@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::attribute::kms::{DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH, Quotas};
-use crate::attribute::sigv2::is_presigned;
+use crate::attribute::sigv2::Signing;
 use crate::output::kms_insights::{BucketStatus, KmsInsights, Projection, RecurringSpike};
 use crate::pipeline::Analysis;
 use crate::tables::Rows;
@@ -263,8 +263,9 @@ pub struct PrincipalToDo<'a, C> {
 pub struct SigV2Client<'a> {
     pub family: Text<'a>,
     pub version: Text<'a>,
-    /// The requests were presigned URLs: the agent is whoever fetched them.
-    pub presigned: bool,
+    /// The requests were presigned URLs or POST form uploads: the agent is whoever fetched
+    /// the URL or sent the form.
+    pub signing: Signing,
     /// `observed` or `inferred`.
     pub evidence: &'static str,
     /// The first version of the family that signs SigV4.
@@ -282,13 +283,16 @@ impl SigV2Client<'_> {
     /// The client as the to-do list names it (unescaped).
     pub fn label(&self, principal: Text<'_>) -> String {
         let client = client_label(self.family, self.version);
-        if self.presigned {
-            format!(
+        match self.signing {
+            Signing::PresignedUrl => format!(
                 "presigned URL fetched by {client} (the agent is the consumer's; {} signed it)",
                 principal.unwrap_or("-")
-            )
-        } else {
-            client
+            ),
+            Signing::PostPolicy => format!(
+                "POST form upload sent by {client} (the agent is the uploader's; {} signed its policy)",
+                principal.unwrap_or("-")
+            ),
+            Signing::Header => client,
         }
     }
 }
@@ -784,7 +788,7 @@ fn sigv2_todo<'a>(
             client: (
                 r.ua_family,
                 r.ua_version,
-                is_presigned(r.auth_method),
+                Signing::of(r.auth_method),
                 r.evidence,
                 r.upgrade_advice.unwrap_or_default(),
                 r.sigv4_min_version,
@@ -796,10 +800,10 @@ fn sigv2_todo<'a>(
         }),
         top,
         "principals",
-        |(family, version, presigned, evidence, advice, sigv4_min_version), acc| SigV2Client {
+        |(family, version, signing, evidence, advice, sigv4_min_version), acc| SigV2Client {
             family,
             version,
-            presigned,
+            signing,
             evidence,
             sigv4_min_version,
             advice,
@@ -1051,7 +1055,7 @@ mod tests {
             (cli.family, cli.version),
             (Some("aws-cli"), Some("1.10.56"))
         );
-        assert!(!cli.presigned);
+        assert_eq!(cli.signing, Signing::Header);
         assert_eq!(cli.requests, 5);
         assert_eq!((cli.first_seen, cli.last_seen), (HOUR + 10, HOUR + 3700));
         assert_eq!(
@@ -1062,7 +1066,7 @@ mod tests {
         assert_eq!(cli.sigv4_min_version, Some("1.11.108"));
         assert_eq!(cli.advice, "upgrade aws-cli 1.10.56 to 1.11.108 or later");
         let presigned = &batch[1];
-        assert!(presigned.presigned);
+        assert_eq!(presigned.signing, Signing::PresignedUrl);
         assert_eq!(
             presigned.label(Some("user/old-batch")),
             "presigned URL fetched by aws-cli/1.9.0 (the agent is the consumer's; user/old-batch signed it)"
