@@ -432,7 +432,7 @@ fn presigned_urls_keep_their_auth_method_and_name_the_signer() {
     assert!(
         str_of(&tls[0], "upgrade_advice")
             .unwrap()
-            .contains(".NET Framework 4.0")
+            .contains(".NET Framework 4.x")
     );
     assert!(
         report.contains("aws-sdk-dotnet/3.3.1.0  TLSv1  1 requests"),
@@ -475,4 +475,239 @@ fn a_trail_without_s3_data_events_says_sigv2_callers_are_invisible() {
         "{report}"
     );
     assert!(read_table(&out.join("sigv2_requests.parquet")).is_empty());
+}
+
+/// `s3_event` with another operation.
+fn s3_op(time: &str, region: &str, identity: Value, agent: &str, op: &str) -> Value {
+    let mut e = s3_event(time, region, identity, agent, None);
+    e["eventName"] = json!(op);
+    e["eventID"] = json!(format!("{time}-{agent}-{region}-{op}"));
+    e
+}
+
+const RUBY2: &str = "aws-sdk-ruby2/2.3.22 ruby/2.3.1 x86_64-linux";
+const RUBY1: &str = "aws-sdk-ruby/1.66.0 ruby/2.1.5 x86_64-linux";
+
+#[test]
+fn sigv2_is_inferred_where_each_sdk_signs_it_and_post_uploads_name_the_policy_signer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trail = dir.path().join("trail");
+    let t = "2017-06-01T10:00:00Z";
+    let app = user("ruby-app");
+    // Ruby v2's S3 signer: SigV2 in us-east-1, and only uploads in the other SigV2 regions.
+    write_log(
+        &trail,
+        "us-east-1",
+        "2017-06-01T1005",
+        &[
+            s3_op(t, "us-east-1", app.clone(), RUBY2, "GetObject"),
+            s3_op(t, "us-east-1", app.clone(), RUBY2, "ListObjects"),
+            // JavaScript v3 previews log a package number: still v3, never SigV2.
+            s3_op(
+                t,
+                "us-east-1",
+                app.clone(),
+                "aws-sdk-nodejs-v3-@aws-sdk/client-s3/1.0.0-gamma.8 linux/v12.16.1",
+                "GetObject",
+            ),
+        ],
+    );
+    write_log(
+        &trail,
+        "eu-west-1",
+        "2017-06-01T1005",
+        &[
+            s3_op(t, "eu-west-1", app.clone(), RUBY2, "GetObject"),
+            s3_op(t, "eu-west-1", app.clone(), RUBY2, "PutObject"),
+            s3_op(t, "eu-west-1", app.clone(), RUBY2, "UploadPart"),
+        ],
+    );
+    write_log(
+        &trail,
+        "eu-central-1",
+        "2017-06-01T1005",
+        &[s3_op(t, "eu-central-1", app.clone(), RUBY2, "PutObject")],
+    );
+    // AWS GovCloud (US-West) accepted SigV2: Ruby v1 signs SigV2 there.
+    write_log(
+        &trail,
+        "us-gov-west-1",
+        "2017-06-01T1005",
+        &[s3_op(
+            t,
+            "us-gov-west-1",
+            user("gov-app"),
+            RUBY1,
+            "GetObject",
+        )],
+    );
+    // Today's events say how they were signed: a browser POST upload whose policy was signed
+    // with SigV2, and a SigV2 request carrying a .NET v4 agent.
+    let mut post = s3_event(
+        "2026-03-01T12:01:00Z",
+        "us-east-1",
+        user("uploader"),
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        sigv2("HttpPost"),
+    );
+    post["eventName"] = json!("PutObject");
+    let dotnet4 = s3_event(
+        "2026-03-01T12:02:00Z",
+        "us-east-1",
+        user("dotnet-app"),
+        "aws-sdk-dotnet-framework/4.0.0.1 ua/2.0 os/windows#10.0 lang/.NET_Runtime#4.0 md/.NET_Framework#4.8.09037 md/aws-sdk-dotnet-core#4.0.0.6 api/S3#4.0.0.1",
+        sigv2("AuthHeader"),
+    );
+    write_log(&trail, "us-east-1", "2026-03-01T1205", &[post, dotnet4]);
+    let out = dir.path().join("out");
+    let report = analyze(&[&trail], &out, &[]);
+    let rows = read_table(&out.join("sigv2_requests.parquet"));
+
+    let inferred: BTreeSet<(String, String, String)> = rows
+        .iter()
+        .filter(|r| str_of(r, "evidence") == Some("inferred"))
+        .map(|r| {
+            (
+                str_of(r, "region").unwrap().to_owned(),
+                str_of(r, "event_name").unwrap().to_owned(),
+                str_of(r, "ua_version").unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, String, String)> = [
+        ("us-east-1", "GetObject", "2.3.22"),
+        ("us-east-1", "ListObjects", "2.3.22"),
+        ("eu-west-1", "PutObject", "2.3.22"),
+        ("eu-west-1", "UploadPart", "2.3.22"),
+        ("us-gov-west-1", "GetObject", "1.66.0"),
+    ]
+    .into_iter()
+    .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()))
+    .collect();
+    assert_eq!(inferred, want);
+
+    let ruby2_advice = rows
+        .iter()
+        .find(|r| str_of(r, "ua_version") == Some("2.3.22"))
+        .and_then(|r| str_of(r, "upgrade_advice"))
+        .unwrap();
+    assert!(
+        ruby2_advice
+            .contains("AWS SDK for Ruby v2 signs S3 requests with SigV2 by default in us-east-1"),
+        "{ruby2_advice}"
+    );
+    assert!(
+        ruby2_advice.contains("move to AWS SDK for Ruby v3"),
+        "{ruby2_advice}"
+    );
+
+    let post_row = rows
+        .iter()
+        .find(|r| str_of(r, "auth_method") == Some("HttpPost"))
+        .expect("POST row");
+    assert_eq!(str_of(post_row, "evidence"), Some("observed"));
+    assert_eq!(str_of(post_row, "ua_kind"), Some("browser"));
+    let advice = str_of(post_row, "upgrade_advice").unwrap();
+    assert!(
+        advice.starts_with("POST form upload: the principal signed the POST policy with SigV2"),
+        "{advice}"
+    );
+    assert!(advice.contains("generate_presigned_post"), "{advice}");
+    assert!(
+        report.contains("POST form upload sent by Mozilla/5.0 (the agent is the uploader's; arn:aws:iam::111122223333:user/uploader signed its policy)"),
+        "{report}"
+    );
+
+    let dotnet = rows
+        .iter()
+        .find(|r| str_of(r, "ua_version") == Some("4.0.0.1"))
+        .expect(".NET v4 row");
+    assert_eq!(str_of(dotnet, "sigv4_min_version"), Some("4.0.0.0"));
+    let advice = str_of(dotnet, "upgrade_advice").unwrap();
+    assert!(
+        advice.starts_with("AWS SDK for .NET v4 signs S3 requests with SigV4 only"),
+        "{advice}"
+    );
+    assert!(!advice.contains("UseSignatureVersion4"), "{advice}");
+
+    let s = summary(&out);
+    assert_eq!(s["records"]["sigv2_inferred"], 5, "{s}");
+    assert_eq!(s["records"]["sigv2_observed"], 2, "{s}");
+}
+
+#[test]
+fn tls_advice_names_the_dotnet_framework_release_and_the_java_property() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trail = dir.path().join("trail");
+    // Shaped like AWS's example records of event version 1.08 (tlsDetails beside S3's own
+    // CipherSuite).
+    let tls = |time: &str, who: &str, agent: &str, version: &str| {
+        let mut e = s3_event(
+            time,
+            "us-east-1",
+            user(who),
+            agent,
+            Some(
+                json!({"SignatureVersion": "SigV4", "CipherSuite": "ECDHE-RSA-AES128-SHA",
+                        "bytesTransferredIn": 0, "AuthenticationMethod": "AuthHeader"}),
+            ),
+        );
+        e["eventVersion"] = json!("1.08");
+        e["tlsDetails"] = json!({"tlsVersion": version, "cipherSuite": "ECDHE-RSA-AES128-SHA",
+            "clientProvidedHostHeader": "old-reports.s3.us-east-1.amazonaws.com"});
+        e
+    };
+    write_log(
+        &trail,
+        "us-east-1",
+        "2026-03-01T1205",
+        &[
+            tls(
+                "2026-03-01T12:01:00Z",
+                "dotnet-48",
+                "aws-sdk-dotnet-45/3.7.300.16 md/aws-sdk-dotnet-core#3.7.300.16 ua/2.0 os/windows#6.2.9200.0 lang/.NET_Runtime#4.0 md/.NET_Framework#4.8.09037",
+                "TLSv1",
+            ),
+            tls(
+                "2026-03-01T12:02:00Z",
+                "dotnet-45",
+                "aws-sdk-dotnet-framework/4.0.0.1 ua/2.0 os/windows#6.1 lang/.NET_Runtime#4.0 md/.NET_Framework#4.5.51209 md/aws-sdk-dotnet-core#4.0.0.6",
+                "TLSv1.1",
+            ),
+            tls(
+                "2026-03-01T12:03:00Z",
+                "java7",
+                "aws-sdk-java/1.11.100 Linux/3.10 Java_HotSpot(TM)_64-Bit_Server_VM/24.80-b11 java/1.7.0_80",
+                "TLSv1",
+            ),
+            tls(
+                "2026-03-01T12:04:00Z",
+                "modern",
+                "aws-cli/2.15.0 md/awscrt#0.19.0 ua/2.0 os/linux#6.1 lang/python#3.11.6",
+                "TLSv1.2",
+            ),
+        ],
+    );
+    let out = dir.path().join("out");
+    analyze(&[&trail], &out, &[]);
+    let rows = read_table(&out.join("tls_legacy.parquet"));
+    assert_eq!(rows.len(), 3, "TLS 1.2 is not legacy");
+    let advice_of = |who: &str| {
+        rows.iter()
+            .find(|r| str_of(r, "principal") == Some(&format!("arn:aws:iam::{ACCOUNT}:user/{who}")))
+            .and_then(|r| str_of(r, "upgrade_advice"))
+            .unwrap_or_else(|| panic!("{who}"))
+            .to_owned()
+    };
+    let a = advice_of("dotnet-48");
+    assert!(
+        a.contains(".NET Framework 4.8.09037, which offers TLS 1.2"),
+        "{a}"
+    );
+    assert!(a.contains("ServicePointManager.SecurityProtocol"), "{a}");
+    let a = advice_of("dotnet-45");
+    assert!(a.contains(".NET Framework 4.5.51209: before 4.6.2"), "{a}");
+    let a = advice_of("java7");
+    assert!(a.contains("-Djdk.tls.client.protocols=TLSv1.2"), "{a}");
+    assert!(!a.contains("https.protocols"), "{a}");
 }
