@@ -67,9 +67,9 @@ def main():
         checks = {
             "kms calls add up to KMS records": (one("SELECT sum(calls) FROM 'out/kms_calls.parquet'"), recs["kms"]),
             "account_region rate calls add up to symmetric KMS records":
-                (one("SELECT sum(calls) FROM 'out/kms_rates.parquet' WHERE scope='account_region'"), recs["kms_symmetric"]),
+                (one("SELECT sum(calls) FROM 'out/kms_rates.parquet' WHERE scope='account_region' AND quota_class='symmetric'"), recs["kms_symmetric"]),
             "principal rate calls add up to symmetric KMS records":
-                (one("SELECT sum(calls) FROM 'out/kms_rates.parquet' WHERE scope='principal'"), recs["kms_symmetric"]),
+                (one("SELECT sum(calls) FROM 'out/kms_rates.parquet' WHERE scope='principal' AND quota_class='symmetric'"), recs["kms_symmetric"]),
             "SigV2 requests add up": (one("SELECT sum(requests) FROM 'out/sigv2_requests.parquet'"), recs["sigv2"]),
             "legacy TLS requests add up": (one("SELECT sum(requests) FROM 'out/tls_legacy.parquet'"), recs["tls_legacy"]),
             "records reconcile": (recs["attributed"] + sum(recs["skipped"].values()) + recs["malformed"], recs["total"]),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::attribute::kms::DEFAULT_PRICE_PER_10K_REQUESTS;
+use crate::attribute::kms::{DEFAULT_PRICE_PER_10K_REQUESTS, Quota, QuotaScope};
 use crate::config::{AnalyzeConfig, RecordFilter, StateOptions};
 use crate::decode::DEFAULT_MAX_OBJECT_BYTES;
 use crate::dedup::DEFAULT_WINDOW_HOURS;
@@ -70,9 +70,12 @@ pub struct AnalyzeArgs {
     /// Rows per table in the report.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
-    /// Override the symmetric KMS quota of a region, in requests per second (repeatable).
-    #[arg(long = "quota", value_name = "REGION=RPS", value_parser = parse_quota)]
-    pub quotas: Vec<(String, u64)>,
+    /// Override a KMS request quota, in requests per second (repeatable): REGION=RPS for the
+    /// symmetric quota of every account of a region, ACCOUNT:REGION=RPS for one account's,
+    /// [ACCOUNT:]REGION:CLASS=RPS for another class (rsa, ecc_sm2, ml_dsa, custom_key_store,
+    /// data_key_pair_rsa_2048, ...: the quota_class values).
+    #[arg(long = "quota", value_name = "[ACCOUNT:]REGION[:CLASS]=RPS", value_parser = parse_quota)]
+    pub quotas: Vec<(QuotaScope, Quota)>,
     /// Do not show progress on stderr.
     #[arg(long)]
     pub no_progress: bool,
@@ -171,16 +174,17 @@ fn parse_price(s: &str) -> Result<f64, String> {
         })
 }
 
-fn parse_quota(s: &str) -> Result<(String, u64), String> {
-    let (region, rps) = s
-        .split_once('=')
-        .ok_or_else(|| format!("'{s}' is not REGION=RPS (for example us-east-1=150000)"))?;
-    let rps = rps
-        .parse::<u64>()
-        .ok()
-        .filter(|&r| r > 0)
-        .ok_or_else(|| format!("'{rps}' is not a positive number of requests per second"))?;
-    Ok((region.to_owned(), rps))
+fn parse_quota(s: &str) -> Result<(QuotaScope, Quota), String> {
+    let (scope, rps) = s.split_once('=').ok_or_else(|| {
+        format!(
+            "'{s}' is not [ACCOUNT:]REGION[:CLASS]=RPS (for example us-east-1=150000 or 111122223333:us-east-1:rsa=2000)"
+        )
+    })?;
+    let scope = QuotaScope::parse(scope).map_err(|e| format!("'{s}': {e}"))?;
+    let rps = Quota::parse(rps).ok_or_else(|| {
+        format!("'{rps}' is not a positive number of requests per second (at most 3 decimals)")
+    })?;
+    Ok((scope, rps))
 }
 
 impl AnalyzeArgs {

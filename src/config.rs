@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::attribute::kms::{Quota, QuotaScope};
 use crate::attribute::principal;
 use crate::record::Record;
 use crate::source::s3::S3Options;
@@ -21,8 +22,8 @@ pub struct AnalyzeConfig {
     /// Worker threads; `None` uses every core.
     pub threads: Option<usize>,
     pub top: usize,
-    /// `--quota REGION=RPS` overrides of the default symmetric quota.
-    pub quota_overrides: BTreeMap<String, u64>,
+    /// `--quota [ACCOUNT:]REGION[:CLASS]=RPS` overrides of the default quotas.
+    pub quota_overrides: BTreeMap<QuotaScope, Quota>,
     pub progress: bool,
     pub strict: bool,
     pub max_object_bytes: u64,

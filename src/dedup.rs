@@ -1,8 +1,9 @@
-//! Counting each KMS call once.
+//! Counting each event once, whatever delivered it.
 //!
 //! Two things make one call appear twice in a trail (docs/CLOUDTRAIL.md §1):
 //!
-//! - **Redelivery**: the same record is delivered again, with the same `eventID` (and, being
+//! - **Redelivery, or two trails**: the same record is delivered again, or an organization
+//!   trail and an account trail both deliver it, with the same `eventID` (and, being
 //!   the same record, the same `eventTime`, `eventName` and recipient account: all four must
 //!   match, so records that merely reuse an id are not taken for copies).
 //! - **Cross-account calls**: a call with a key of another account is logged in the caller's
@@ -14,7 +15,7 @@
 //! ## Design: delivery epochs
 //!
 //! Objects are read in *epochs*, one per delivery hour (from the file name), oldest first.
-//! Within an epoch the rayon workers read objects in parallel and check every KMS record's
+//! Within an epoch the rayon workers read objects in parallel and check every record's
 //! `eventID` against a shared set (64 mutex-guarded shards, so workers rarely wait on each
 //! other); the first copy is counted, later ones are duplicates. Copies of one event are
 //! identical, so which worker wins does not change any output. Between epochs the set is
@@ -35,7 +36,7 @@
 //!
 //! Two copies are counted once when their files were delivered at most `window` delivery
 //! hours apart (default 1: always when less than an hour apart, sometimes up to two); further
-//! apart, both are counted. Memory: one 8-byte key per KMS record delivered in the last
+//! apart, both are counted. Memory: one 8-byte key per record with a UUID eventID delivered in the last
 //! `window + 1` hours (about 16-20 bytes with the hash table's slack), one per caller-side
 //! cross-account record over `2 × window + 1` hours, and the key owners' copies of
 //! cross-account calls set aside over `window + 1` hours (a few hundred bytes each). A false
@@ -46,8 +47,12 @@
 //! Files without a delivery time in their name (single files named on the command line)
 //! form one epoch of their own, read first, and are deduplicated among themselves.
 //!
-//! Only KMS records are deduplicated: they are the volume (and the bill) this tool counts
-//! per second; other records go through unchanged.
+//! Every record that passed the filters is deduplicated, whatever its source: every output
+//! (the KMS tables, the SigV2 and TLS to-do lists, summary.json's counts) counts events, and
+//! an event delivered twice must not count twice. Only an `eventID` shaped like CloudTrail's
+//! (a UUID) identifies an event: published samples reuse placeholders (`redacted`, `1`,
+//! `...-EXAMPLE826c0`), and records with those are never taken for copies.
+//! `summary.json` `deduplication.peak_bytes_held` states the memory the window held.
 
 use std::collections::VecDeque;
 use std::hash::Hasher;
@@ -64,22 +69,17 @@ pub const DEFAULT_WINDOW_HOURS: i64 = 1;
 
 const SHARDS: usize = 64;
 
-fn fnv(h: u64, bytes: &[u8]) -> u64 {
-    bytes.iter().fold(h, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
-/// The key that identifies one delivered record: its `eventID`, with the other fields this
+/// The key that identifies one delivered record: its `eventID` ([`uuid_key`]), with the other fields this
 /// tool reads mixed in (time, name, recipient account, error, agent, source IP, caller, key
 /// and encryption context). CloudTrail redelivers a record unchanged, so its copies share
 /// all of them; records that merely reuse an id (documentation examples, hand-made test
 /// data) differ in one of them and are not taken for copies. Records that differ only in a
 /// field this tool never reads count once: for its answers they are the same call.
-pub fn record_key(id: &str, r: &Record<'_>) -> u64 {
+pub fn record_key(id: u64, r: &Record<'_>) -> u64 {
     // FxHasher reads 8 bytes a step: the agent and ARNs cost a few ns, not one per byte.
     let mut h = FxHasher::default();
     for field in [
+        Some(r.event_source),
         r.event_name,
         r.recipient_account_id,
         r.error_code,
@@ -96,17 +96,15 @@ pub fn record_key(id: &str, r: &Record<'_>) -> u64 {
         h.write_u8(0);
     }
     h.write_u64(r.request.encryption_context_hash.unwrap_or(0));
-    mix64(event_key(id) ^ mix64(r.event_time as u64 ^ mix64(h.finish())))
+    mix64(id ^ mix64(r.event_time as u64 ^ mix64(h.finish())))
 }
 
-/// A 64-bit key for an `eventID` or `sharedEventID`. CloudTrail's ids are UUIDs: their 128
-/// bits are folded to 64 (they are random, so any 64 of them are as good); anything else is
-/// hashed (FNV-1a, mixed).
-pub fn event_key(id: &str) -> u64 {
-    match parse_uuid(id.as_bytes()) {
-        Some(v) => (v >> 64) as u64 ^ v as u64,
-        None => mix64(fnv(0xcbf2_9ce4_8422_2325, id.as_bytes())),
-    }
+/// A 64-bit key for an `eventID` or `sharedEventID` shaped like CloudTrail's (a UUID): its
+/// 128 bits folded to 64 (they are random, so any 64 of them are as good). Anything else
+/// (published samples reuse placeholders such as `redacted` or `1`, docs/CLOUDTRAIL.md §1)
+/// identifies nothing and gives `None`.
+pub fn uuid_key(id: &str) -> Option<u64> {
+    parse_uuid(id.as_bytes()).map(|v| (v >> 64) as u64 ^ v as u64)
 }
 
 fn parse_uuid(b: &[u8]) -> Option<u128> {
@@ -182,6 +180,15 @@ impl FrozenSet {
     fn len(&self) -> usize {
         self.shards.iter().map(FxHashSet::len).sum()
     }
+
+    /// Bytes the set's tables hold: 8 per slot plus hashbrown's control byte, slots being
+    /// the capacity grown to a power of two (7/8 load).
+    fn bytes(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.capacity().div_ceil(7) * 8 * 9)
+            .sum()
+    }
 }
 
 /// What to do with a KMS record.
@@ -216,20 +223,20 @@ impl std::fmt::Debug for EpochView {
 }
 
 impl EpochView {
-    /// Decides a KMS record's fate (see the module comment). Records without an `eventID`
-    /// cannot be matched and are always new.
+    /// Decides a record's fate (see the module comment). Only an id shaped like a real
+    /// eventID (a UUID) can make two records one: records without one are always new, as
+    /// are cross-account copies whose `sharedEventID` is not a UUID.
     pub fn admit(&self, r: &Record<'_>) -> Admission {
-        let Some(id) = r.event_id.filter(|id| !id.is_empty()) else {
+        let Some(id) = r.event_id.and_then(uuid_key) else {
             return Admission::New;
         };
         let key = record_key(id, r);
         if self.earlier_events.iter().any(|s| s.contains(key)) || !self.events.insert(key) {
             return Admission::Duplicate;
         }
-        let Some(shared) = r.shared_event_id.filter(|s| !s.is_empty()) else {
+        let Some(shared) = r.shared_event_id.and_then(uuid_key) else {
             return Admission::New;
         };
-        let shared = event_key(shared);
         match (r.recipient_account_id, r.identity.account_id) {
             (Some(recipient), Some(caller)) if recipient != caller => {
                 Admission::OwnerCopy { shared }
@@ -264,15 +271,21 @@ pub struct DeferredRecord {
     event_time: i64,
     odd_fields: u32,
     encryption_context_hash: Option<u64>,
+    read_only: Option<bool>,
     text: String,
     /// (start, end) in `text`; `NONE` for a null field.
-    fields: [(u32, u32); STRING_FIELDS],
+    fields: Vec<(u32, u32)>,
 }
 
-const STRING_FIELDS: usize = 25;
+const STRING_FIELDS: usize = 34;
 const NONE: (u32, u32) = (u32::MAX, u32::MAX);
 
 impl DeferredRecord {
+    /// Bytes this copy holds (its strings, their ranges and the fixed fields).
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<DeferredRecord>() + self.text.capacity()
+    }
+
     pub fn new(r: &Record<'_>, shared: u64, epoch_hour: Option<i64>) -> DeferredRecord {
         // Every field of Record, in the order `as_record` reads them back. A field added to
         // Record fails to compile here until it is carried over.
@@ -288,6 +301,11 @@ impl DeferredRecord {
             event_id,
             shared_event_id,
             event_category,
+            event_type,
+            read_only,
+            vpc_endpoint_id,
+            vpc_endpoint_account_id,
+            custom_key_store_id,
             identity:
                 Identity {
                     kind,
@@ -295,6 +313,10 @@ impl DeferredRecord {
                     account_id,
                     invoked_by,
                     session_issuer_arn,
+                    principal_id,
+                    access_key_id,
+                    on_behalf_of_user_id,
+                    identity_store_arn,
                 },
             request:
                 RequestFacts {
@@ -303,6 +325,7 @@ impl DeferredRecord {
                     s3_arn,
                     cloudtrail_arn,
                     encryption_context_hash,
+                    key_algorithm,
                 },
             s3:
                 S3EventData {
@@ -344,9 +367,18 @@ impl DeferredRecord {
             tls_version,
             tls_cipher_suite,
             kms_key_arn,
+            event_type,
+            vpc_endpoint_id,
+            vpc_endpoint_account_id,
+            custom_key_store_id,
+            principal_id,
+            access_key_id,
+            on_behalf_of_user_id,
+            identity_store_arn,
+            key_algorithm,
         ];
         let mut text = String::with_capacity(values.iter().flatten().map(|v| v.len()).sum());
-        let mut fields = [NONE; STRING_FIELDS];
+        let mut fields = vec![NONE; STRING_FIELDS];
         for (field, value) in fields.iter_mut().zip(values) {
             if let Some(v) = value {
                 // A record is one JSON file's slice, far below 4 GiB.
@@ -361,6 +393,7 @@ impl DeferredRecord {
             event_time,
             odd_fields,
             encryption_context_hash,
+            read_only,
             text,
             fields,
         }
@@ -369,7 +402,7 @@ impl DeferredRecord {
     /// The record again, borrowing from this copy.
     pub fn as_record(&self) -> Record<'_> {
         let s = |i: usize| {
-            let (start, end) = self.fields[i];
+            let (start, end) = self.fields.get(i).copied().unwrap_or(NONE);
             (start != u32::MAX).then(|| &self.text[start as usize..end as usize])
         };
         Record {
@@ -384,12 +417,21 @@ impl DeferredRecord {
             event_id: s(7),
             shared_event_id: s(8),
             event_category: s(9),
+            event_type: s(25),
+            read_only: self.read_only,
+            vpc_endpoint_id: s(26),
+            vpc_endpoint_account_id: s(27),
+            custom_key_store_id: s(28),
             identity: Identity {
                 kind: s(10),
                 arn: s(11),
                 account_id: s(12),
                 invoked_by: s(13),
                 session_issuer_arn: s(14),
+                principal_id: s(29),
+                access_key_id: s(30),
+                on_behalf_of_user_id: s(31),
+                identity_store_arn: s(32),
             },
             request: RequestFacts {
                 bucket_name: s(15),
@@ -397,6 +439,7 @@ impl DeferredRecord {
                 s3_arn: s(17),
                 cloudtrail_arn: s(18),
                 encryption_context_hash: self.encryption_context_hash,
+                key_algorithm: s(33),
             },
             s3: S3EventData {
                 signature_version: s(19),
@@ -422,6 +465,9 @@ pub struct DedupStats {
     pub peak_event_keys: u64,
     /// Largest number of key owners' copies set aside at once.
     pub peak_deferred: u64,
+    /// Largest memory deduplication held at once: the id sets of the window and the copies
+    /// set aside, in bytes (summary.json `deduplication.peak_bytes_held`).
+    pub peak_bytes: u64,
 }
 
 /// The run-level side: opens and closes epochs, drops what left the window, and decides the
@@ -517,6 +563,22 @@ impl Dedup {
         self.frozen_callers.push_back((view.hour(), callers));
         let held: usize = self.frozen_events.iter().map(|(_, s)| s.len()).sum();
         self.stats.peak_event_keys = self.stats.peak_event_keys.max(held as u64);
+        let bytes = self
+            .frozen_events
+            .iter()
+            .map(|(_, s)| s.bytes())
+            .sum::<usize>()
+            + self
+                .frozen_callers
+                .iter()
+                .map(|(_, s)| s.bytes())
+                .sum::<usize>()
+            + self
+                .deferred
+                .iter()
+                .map(DeferredRecord::bytes)
+                .sum::<usize>();
+        self.stats.peak_bytes = self.stats.peak_bytes.max(bytes as u64);
         self.stats.peak_deferred = self.stats.peak_deferred.max(deferred_now as u64);
     }
 
@@ -609,10 +671,24 @@ mod tests {
     const S: &str = "5b6c7d8e-0000-4f00-a000-0000000000aa";
 
     #[test]
-    fn uuids_fold_and_other_ids_hash() {
-        assert_ne!(event_key(A), event_key(B));
-        assert_eq!(event_key(A), event_key(&A.to_uppercase()));
-        assert_ne!(event_key("not-a-uuid"), event_key("not-a-uuid2"));
+    fn only_uuid_shaped_ids_identify_an_event() {
+        assert_ne!(uuid_key(A), uuid_key(B));
+        assert_eq!(uuid_key(A), uuid_key(&A.to_uppercase()));
+        for placeholder in ["redacted", "1", "", "EXAMPLE8-0000-4000-8000-000000000001"] {
+            assert_eq!(uuid_key(placeholder), None, "{placeholder}");
+        }
+    }
+
+    #[test]
+    fn records_with_placeholder_ids_are_never_duplicates() {
+        let mut dedup = Dedup::new(1);
+        let e = dedup.open(Some(0), &mut Tally::default());
+        let r = record("redacted", None, "1", "1");
+        assert_eq!(e.admit(&r), Admission::New);
+        assert_eq!(e.admit(&r), Admission::New);
+        // A placeholder sharedEventID makes no owner's copy either.
+        let owner = record(A, Some("redacted"), "2", "1");
+        assert_eq!(e.admit(&owner), Admission::New);
     }
 
     #[test]
@@ -689,7 +765,7 @@ mod tests {
         r.user_agent = Some("aws-sdk-go-v2/1.24.0 <script>\"");
         r.request.encryption_context_hash = Some(42);
         r.tls.version = Some("TLSv1.1");
-        let d = DeferredRecord::new(&r, event_key(S), None);
+        let d = DeferredRecord::new(&r, uuid_key(S).expect("uuid"), None);
         assert_eq!(format!("{:?}", d.as_record()), format!("{r:?}"));
     }
 }

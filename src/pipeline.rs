@@ -123,8 +123,8 @@ impl ObjectParser {
     }
 }
 
-/// What decides whether a parsed record counts: the user's filter, then (for KMS records)
-/// the epoch's deduplication; without an epoch every record that passes the filter counts.
+/// What decides whether a parsed record counts: the user's filter, then the epoch's
+/// deduplication (every record: dedup); without an epoch every record that passes the filter counts.
 pub struct Gate<'a> {
     pub filter: &'a RecordFilter,
     pub epoch: Option<&'a EpochView>,
@@ -139,9 +139,7 @@ impl Gate<'_> {
             tables.records.count_skipped(why);
             return;
         }
-        if r.is_kms()
-            && let Some(epoch) = self.epoch
-        {
+        if let Some(epoch) = self.epoch {
             match epoch.admit(r) {
                 Admission::New => {}
                 Admission::Duplicate => {

@@ -83,7 +83,9 @@ fn check_against_truth(out: &Path, truth: &Value) {
     let rates = read_table(&out.join("kms_rates.parquet"));
     let peaks: Vec<(String, String, String, i64, i64, String)> = rates
         .iter()
-        .filter(|r| r["scope"].str() == Some("account_region"))
+        .filter(|r| {
+            r["scope"].str() == Some("account_region") && r["quota_class"].str() == Some("symmetric")
+        })
         .map(|r| {
             (
                 r["hour"].str().unwrap().to_owned(),

@@ -171,7 +171,7 @@ fn duplicates_are_counted_once_within_the_window_and_cross_account_calls_once() 
         r["total"].as_u64().unwrap()
     );
     assert!(
-        report.contains("3 duplicate KMS records not counted"),
+        report.contains("3 duplicate records not counted"),
         "{report}"
     );
 

@@ -4,6 +4,7 @@ mod support;
 
 mod client_intelligence;
 mod decoder_fuzz;
+mod expert_answers;
 mod fixtures;
 mod generated;
 mod golden;

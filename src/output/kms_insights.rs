@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::attribute::kms::CallerKind;
+use crate::attribute::kms::QuotaClass;
 use crate::tables::kms_rates;
 use crate::tables::{Rows, Tables, kms_bucket_keys, kms_cost, kms_data_key_caching};
 use crate::time::SECONDS_PER_HOUR;
@@ -60,12 +61,14 @@ pub struct RecurringSpike<'a> {
     pub mean_rps: f64,
 }
 
-/// Per account and region, the hours in order. Relies on `Rows`' order: by hour, account
-/// and region, the account-and-region row before its principals.
+/// Per account and region, the hours of the symmetric quota in order (the quota nearly all
+/// KMS load counts against: S3, DynamoDB and every data key). Relies on `Rows`' order: by
+/// hour, account, region and class, the account-and-region row before its principals.
 pub fn hour_peaks<'a>(rates: &[kms_rates::Row<'a>]) -> BTreeMap<Scope<'a>, Vec<HourPeak<'a>>> {
     let mut scopes: BTreeMap<Scope<'a>, Vec<HourPeak<'a>>> = BTreeMap::new();
     let mut current: Option<(Scope<'a>, i64)> = None;
-    for row in rates {
+    let symmetric = QuotaClass::Symmetric.as_str();
+    for row in rates.iter().filter(|r| r.quota_class == symmetric) {
         let scope = (row.account_id, row.region);
         match row.principal {
             None => {

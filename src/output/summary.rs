@@ -74,6 +74,13 @@ pub struct Records {
     pub malformed_reasons: BTreeMap<&'static str, u64>,
     pub kms: u64,
     pub kms_symmetric: u64,
+    /// KMS calls that are read-only events (cryptographic calls among them).
+    pub kms_read_only: u64,
+    /// `AwsServiceEvent` records (AWS acting on its own): in no table, never billed.
+    pub service_events: u64,
+    /// `AwsVpceEvent` records (calls seen at a VPC endpoint): in vpc_endpoint_events only.
+    pub network_activity: u64,
+    pub network_activity_denied: u64,
     pub s3: u64,
     pub s3_data: u64,
     /// SigV2 requests, observed and inferred: `sum(requests)` of sigv2_requests.parquet.
@@ -86,7 +93,7 @@ pub struct Records {
     pub s3_before_signature_logging: u64,
     pub tls_legacy: u64,
     pub odd_field_types: u64,
-    /// KMS records not counted because they repeat a counted one (also in
+    /// Records not counted because they repeat a counted one (also in
     /// `skipped.duplicate`, so that `total = attributed + skipped + malformed` holds).
     pub duplicates: u64,
     pub duplicate_reasons: DuplicateReasons,
@@ -114,6 +121,8 @@ pub struct Deduplication {
     pub delivery_epochs: u64,
     pub peak_event_ids_held: u64,
     pub peak_owner_copies_held: u64,
+    /// Memory the window held at its largest: id sets and copies set aside.
+    pub peak_bytes_held: u64,
 }
 
 /// The KMS bill and what could be saved, as projected in kms_cost.parquet and friends.
@@ -191,6 +200,10 @@ pub fn build<'a>(
             malformed_reasons,
             kms: r.kms,
             kms_symmetric: r.kms_symmetric,
+            kms_read_only: r.kms_read_only,
+            service_events: r.service_events,
+            network_activity: r.network_activity,
+            network_activity_denied: r.network_activity_denied,
             s3: r.s3,
             s3_data: r.s3_data,
             sigv2: r.sigv2,
@@ -214,6 +227,7 @@ pub fn build<'a>(
             delivery_epochs: a.dedup.epochs,
             peak_event_ids_held: a.dedup.peak_event_keys,
             peak_owner_copies_held: a.dedup.peak_deferred,
+            peak_bytes_held: a.dedup.peak_bytes,
         },
         kms: kms_summary(insights),
         warnings: warnings.iter().map(ToString::to_string).collect(),

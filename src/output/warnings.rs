@@ -16,6 +16,15 @@ pub enum Warning {
     NothingRead,
     /// Records were read but no KMS event among them.
     NoKmsEvents,
+    /// KMS events were read, but only write (management) events: the trail does not log
+    /// read-only events, and every cryptographic call is one.
+    KmsWriteOnly {
+        records: u64,
+    },
+    /// Calls through a VPC endpoint that its policy denied (network activity events).
+    VpceDenied {
+        events: u64,
+    },
     /// Records were read but no S3 data event among them.
     NoS3DataEvents,
     /// S3 records from before `SignatureVersion` was logged: SigV2 among them is inferred.
@@ -59,6 +68,18 @@ impl fmt::Display for Warning {
             Warning::NoKmsEvents => write!(
                 f,
                 "no KMS events: the trail may exclude them (ExcludeManagementEventSources kms.amazonaws.com), so KMS callers cannot be seen"
+            ),
+            // Decrypt, Encrypt, GenerateDataKey and the other cryptographic operations are
+            // read-only management events (their CloudTrail examples have "readOnly": true:
+            // KMS Developer Guide, "Logging AWS KMS API calls with AWS CloudTrail"); a
+            // trail whose management event selector is WriteOnly logs none of them.
+            Warning::KmsWriteOnly { records } => write!(
+                f,
+                "{records} KMS events were read, all of them write (management) events and none a read-only cryptographic call (Decrypt, Encrypt, GenerateDataKey...): the trail logs write-only management events, so KMS callers cannot be seen (set its management events to Read and Write)"
+            ),
+            Warning::VpceDenied { events } => write!(
+                f,
+                "{events} calls through a VPC endpoint were denied by its policy (VpceAccessDenied): see vpc_endpoint_events.parquet, outcome = 'denied'"
             ),
             Warning::NoS3DataEvents => write!(
                 f,
@@ -114,6 +135,14 @@ pub fn of(a: &Analysis, cfg: &AnalyzeConfig) -> Vec<Warning> {
     }
     if r.attributed > 0 && r.kms == 0 {
         w.push(Warning::NoKmsEvents);
+    }
+    if r.kms > 0 && r.kms_read_only == 0 {
+        w.push(Warning::KmsWriteOnly { records: r.kms });
+    }
+    if r.network_activity_denied > 0 {
+        w.push(Warning::VpceDenied {
+            events: r.network_activity_denied,
+        });
     }
     if r.attributed > 0 && r.s3_data == 0 {
         w.push(Warning::NoS3DataEvents);

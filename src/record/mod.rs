@@ -43,6 +43,15 @@ pub struct Identity<'a> {
     pub account_id: Option<&'a str>,
     pub invoked_by: Option<&'a str>,
     pub session_issuer_arn: Option<&'a str>,
+    /// `principalId`: for `AWSAccount` callers the only name of who called (the unique id of
+    /// a role or user, `AROA...:session` for a role session).
+    pub principal_id: Option<&'a str>,
+    /// `accessKeyId`: `AKIA...` a long-term key (the classic SigV2 caller), `ASIA...`
+    /// temporary credentials.
+    pub access_key_id: Option<&'a str>,
+    /// `onBehalfOf.userId` and `.identityStoreArn` of an `IdentityCenterUser`.
+    pub on_behalf_of_user_id: Option<&'a str>,
+    pub identity_store_arn: Option<&'a str>,
 }
 
 /// The few `requestParameters` the KMS and S3 analyses read.
@@ -57,6 +66,10 @@ pub struct RequestFacts<'a> {
     /// Fingerprint of the whole `encryptionContext` (attribute::encryption_context), computed
     /// only for data key generation calls: the data key caching analysis groups by it.
     pub encryption_context_hash: Option<u64>,
+    /// What tells a KMS call's key type, and so its request quota (attribute::kms::QuotaClass):
+    /// `encryptionAlgorithm` (Encrypt, Decrypt), `sourceEncryptionAlgorithm` (ReEncrypt),
+    /// `signingAlgorithm` (Sign, Verify) or `keyPairSpec` (GenerateDataKeyPair*).
+    pub key_algorithm: Option<&'a str>,
 }
 
 /// S3's `additionalEventData`, keys matched case-insensitively (`cipherSuite` is seen).
@@ -88,6 +101,15 @@ pub struct Record<'a> {
     pub event_id: Option<&'a str>,
     pub shared_event_id: Option<&'a str>,
     pub event_category: Option<&'a str>,
+    /// `eventType`: `AwsApiCall`, `AwsServiceEvent`, `AwsVpceEvent`, ... (attribute::event_kind).
+    pub event_type: Option<&'a str>,
+    /// `readOnly`; `None` when absent or not a boolean.
+    pub read_only: Option<bool>,
+    /// `vpcEndpointId` and `vpcEndpointAccountId`: the VPC endpoint a call went through.
+    pub vpc_endpoint_id: Option<&'a str>,
+    pub vpc_endpoint_account_id: Option<&'a str>,
+    /// KMS's `additionalEventData.customKeyStoreId`: the key is in a custom key store.
+    pub custom_key_store_id: Option<&'a str>,
     pub identity: Identity<'a>,
     pub request: RequestFacts<'a>,
     pub s3: S3EventData<'a>,
@@ -111,6 +133,23 @@ pub fn is_data_key_generation(event_name: &str) -> bool {
     )
 }
 pub const S3_SOURCE: &str = "s3.amazonaws.com";
+
+/// Reads a boolean field (`readOnly`); old records write it as a string (`"true"`).
+fn boolean(v: Value<'_, '_>, odd: &mut u32) -> Option<bool> {
+    if let Some(b) = v.as_bool() {
+        return Some(b);
+    }
+    match v.into_string() {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        _ => {
+            if !v.is_null() {
+                *odd += 1;
+            }
+            None
+        }
+    }
+}
 
 /// Reads a string field; null or absent is unknown, any other type is unknown *and odd*.
 fn string<'a>(v: Value<'_, 'a>, odd: &mut u32) -> Option<&'a str> {
@@ -149,6 +188,10 @@ impl<'a> Record<'a> {
                 "eventID" => r.event_id = string(value, odd),
                 "sharedEventID" => r.shared_event_id = string(value, odd),
                 "eventCategory" => r.event_category = string(value, odd),
+                "eventType" => r.event_type = string(value, odd),
+                "readOnly" => r.read_only = boolean(value, odd),
+                "vpcEndpointId" => r.vpc_endpoint_id = string(value, odd),
+                "vpcEndpointAccountId" => r.vpc_endpoint_account_id = string(value, odd),
                 "userIdentity" => r.identity = identity(value, odd),
                 "tlsDetails" => r.tls = tls_details(value, odd),
                 // Read after the loop, once eventSource says whether they matter.
@@ -175,6 +218,9 @@ impl<'a> Record<'a> {
                 }
                 if let Some(res) = resources {
                     r.kms_key_arn = kms_key_arn(res);
+                }
+                if let Some(a) = additional {
+                    r.custom_key_store_id = a.get("customKeyStoreId").and_then(|v| string(v, odd));
                 }
             }
             S3_SOURCE => {
@@ -213,6 +259,19 @@ fn identity<'a>(v: Value<'_, 'a>, odd: &mut u32) -> Identity<'a> {
             "arn" => id.arn = string(value, odd),
             "accountId" => id.account_id = string(value, odd),
             "invokedBy" => id.invoked_by = string(value, odd),
+            "principalId" => id.principal_id = string(value, odd),
+            "accessKeyId" => id.access_key_id = string(value, odd),
+            "onBehalfOf" => {
+                if let Some(on_behalf) = value.as_object() {
+                    for (k, v) in on_behalf.iter() {
+                        match k {
+                            "userId" => id.on_behalf_of_user_id = string(v, odd),
+                            "identityStoreArn" => id.identity_store_arn = string(v, odd),
+                            _ => {}
+                        }
+                    }
+                }
+            }
             "sessionContext" => {
                 id.session_issuer_arn = value
                     .get("sessionIssuer")
@@ -242,6 +301,12 @@ fn request_facts<'a>(v: Value<'_, 'a>, odd: &mut u32) -> RequestFacts<'a> {
         match key {
             "bucketName" => facts.bucket_name = string(value, odd),
             "keyId" => facts.key_id = string(value, odd),
+            "encryptionAlgorithm" | "signingAlgorithm" | "keyPairSpec" => {
+                facts.key_algorithm = string(value, odd)
+            }
+            "sourceEncryptionAlgorithm" => {
+                facts.key_algorithm = facts.key_algorithm.or(string(value, odd))
+            }
             "encryptionContext" => {
                 if let Some(ctx) = value.as_object() {
                     for (k, v) in ctx.iter() {

@@ -2,17 +2,25 @@
 //! S3 Bucket Key would save; derived from `kms_calls` (no accumulator of its own).
 //!
 //! The estimate: with an S3 Bucket Key, S3 asks KMS for a bucket-level key and reuses it for
-//! a limited time for the same requester, instead of one data key per object. AWS does not
-//! publish that lifetime; this assumes at most an hour, so that a principal still makes one
-//! call per (hour, key, operation) in which it calls at all. That is an upper bound on what
-//! remains, so the savings are a lower bound (AWS quotes "up to 99%").
+//! a limited time for the same requester, instead of one data key per object. S3 keeps one
+//! per distinct requester: the S3 user guide ("Reducing the cost of SSE-KMS with Amazon S3
+//! Bucket Keys", https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html) says
+//! a Bucket Key is shared only by requests of the same requester, and a role assumed in
+//! another session (or with another session policy) is another requester. So each distinct
+//! session of the principal (tables::sessions) is counted as a requester; a principal
+//! without sessions (an IAM user) is one. AWS does not publish the key's lifetime; this
+//! assumes at most an hour, so each requester still makes one call per (hour, key,
+//! operation) in which it calls at all. Both choices over-count what remains, so the
+//! savings are a lower bound (AWS quotes "up to 99%").
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::columns::{self, Column};
+use super::intern::Interner;
 use super::kms_calls;
 use super::projection::Projection;
+use super::sessions::Sessions;
 use crate::attribute::kms::CallerKind;
 
 pub const FILE: &str = "kms_bucket_keys.parquet";
@@ -30,10 +38,13 @@ pub struct Row<'a> {
     pub object_arn_calls: u64,
     /// Calls whose context is the bucket ARN: served by a Bucket Key.
     pub bucket_arn_calls: u64,
-    /// Of the object-ARN calls, what would remain with a Bucket Key: one per (hour, key,
-    /// operation) in which this principal made any.
+    /// Of the object-ARN calls, what would remain with a Bucket Key: one per requester
+    /// (session) and (hour, key, operation) in which it made any.
     pub calls_with_bucket_key: u64,
     pub bucket_status: BucketStatus,
+    /// Distinct sessions of the principal on this bucket (the requesters), and one of them.
+    pub sessions: u64,
+    pub example_session: Text<'a>,
     pub first_seen: i64,
     pub last_seen: i64,
 }
@@ -77,12 +88,14 @@ impl BucketStatus {
 }
 
 /// The rows, most saved calls first.
-pub fn rows<'a>(calls: &[kms_calls::Row<'a>]) -> Vec<Row<'a>> {
+pub fn rows<'a>(calls: &[kms_calls::Row<'a>], strings: &'a Interner) -> Vec<Row<'a>> {
     type Group<'a> = (Text<'a>, Text<'a>, &'a str, Text<'a>);
     struct Acc<'a> {
         object: u64,
         bucket: u64,
-        slots: BTreeSet<(i64, Text<'a>, Text<'a>)>,
+        /// Per (hour, key, operation): its calls and the sessions that made them.
+        slots: BTreeMap<(i64, Text<'a>, Text<'a>), (u64, Sessions)>,
+        sessions: Sessions,
         first: i64,
         last: i64,
     }
@@ -101,7 +114,8 @@ pub fn rows<'a>(calls: &[kms_calls::Row<'a>]) -> Vec<Row<'a>> {
             .or_insert_with(|| Acc {
                 object: 0,
                 bucket: 0,
-                slots: BTreeSet::new(),
+                slots: BTreeMap::new(),
+                sessions: Sessions::default(),
                 first: r.tally.first_seen,
                 last: r.tally.last_seen,
             });
@@ -113,8 +127,18 @@ pub fn rows<'a>(calls: &[kms_calls::Row<'a>]) -> Vec<Row<'a>> {
             seen.0 = true;
         } else {
             g.object += r.tally.count;
-            g.slots.insert((r.hour, r.key_arn, r.event_name));
+            let slot = g
+                .slots
+                .entry((r.hour, r.key_arn, r.event_name))
+                .or_default();
+            slot.0 += r.tally.count;
+            if let Some(sessions) = r.sessions {
+                slot.1.union(sessions);
+            }
             seen.1 = true;
+        }
+        if let Some(sessions) = r.sessions {
+            g.sessions.union(sessions);
         }
     }
     let mut rows: Vec<Row<'a>> = groups
@@ -132,8 +156,14 @@ pub fn rows<'a>(calls: &[kms_calls::Row<'a>]) -> Vec<Row<'a>> {
                 principal,
                 object_arn_calls: g.object,
                 bucket_arn_calls: g.bucket,
-                calls_with_bucket_key: g.slots.len() as u64,
+                calls_with_bucket_key: g
+                    .slots
+                    .values()
+                    .map(|(calls, sessions)| sessions.count().clamp(1, *calls))
+                    .sum(),
                 bucket_status,
+                sessions: g.sessions.count(),
+                example_session: g.sessions.example(strings),
                 first_seen: g.first,
                 last_seen: g.last,
             }
@@ -184,7 +214,7 @@ pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
         ),
         c.int(
             "est_calls_with_bucket_key",
-            "What would remain: one per hour, key and operation",
+            "What would remain: one per requester (session) per hour, key and operation",
             |o| o.row.calls_with_bucket_key as i64,
         ),
         c.int(
@@ -202,6 +232,14 @@ pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
         ),
         c.timestamp("first_seen", "Earliest call", |o| o.row.first_seen),
         c.timestamp("last_seen", "Latest call", |o| o.row.last_seen),
+        c.int(
+            "sessions",
+            "Distinct sessions (requesters) of the principal on the bucket, 0 without sessions",
+            |o| o.row.sessions as i64,
+        ),
+        c.text("example_session", "One of those sessions by name", |o| {
+            o.row.example_session
+        }),
     ]
 }
 

@@ -3,14 +3,11 @@
 
 use std::path::Path;
 
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::columns::{self, Column};
 use super::intern::{Interner, Sym};
-use super::{
-    Common, TableAccumulator, Tally, TallyRow, merge_tallies, table_key, tally, tally_rows,
-};
+use super::{Common, TableAccumulator, Tallies, TallyRow, table_key};
 use crate::attribute::Attribution;
 use crate::attribute::kms::CallerKind;
 
@@ -31,12 +28,13 @@ table_key!(
         bucket_key: Option<bool>,
         error_code: Sym,
         caller_kind: CallerKind,
+        key_account_id: Sym,
     }
 );
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct KmsCalls {
-    pub calls: FxHashMap<Key, Tally>,
+    pub calls: Tallies<Key>,
 }
 
 impl TableAccumulator for KmsCalls {
@@ -57,21 +55,22 @@ impl TableAccumulator for KmsCalls {
             bucket_key: kms.s3_bucket.map(|(_, on)| on),
             error_code: strings.intern_opt(a.error_code),
             caller_kind: kms.caller_kind,
+            key_account_id: strings.intern_opt(kms.key_account_id),
         };
-        tally(&mut self.calls, key, a.event_time);
+        self.calls.add(key, a.event_time, a.session, strings);
     }
 
     fn merge(&mut self, other: Self, table: &[Sym]) {
-        merge_tallies(&mut self.calls, other.calls, table);
+        self.calls.merge(other.calls, table);
     }
 }
 
 /// A row: the key, resolved, and its calls.
-pub type Row<'a> = TallyRow<Resolved<'a>>;
+pub type Row<'a> = TallyRow<'a, Resolved<'a>>;
 
 /// The rows in file order.
 pub fn rows<'a>(table: &'a KmsCalls, strings: &'a Interner) -> Vec<Row<'a>> {
-    tally_rows(&table.calls, strings)
+    table.calls.rows(strings)
 }
 
 pub fn columns<'a>() -> Vec<Column<'a, Row<'a>>> {
@@ -80,7 +79,7 @@ pub fn columns<'a>() -> Vec<Column<'a, Row<'a>>> {
         c.timestamp("hour", "Hour of the calls (UTC)", |r| r.hour),
         c.text(
             "account_id",
-            "The caller's account (recipientAccountId, else userIdentity.accountId)",
+            "The caller's account, throttled and billed (userIdentity.accountId, else recipientAccountId)",
             |r| r.account_id,
         ),
         c.text("region", "awsRegion", |r| r.region),
@@ -123,6 +122,21 @@ pub fn columns<'a>() -> Vec<Column<'a, Row<'a>>> {
             "caller_kind",
             "direct, s3_sse_kms, cloudtrail_log_encryption or aws_service",
             |r| Some(r.caller_kind.as_str()),
+        ),
+        c.text(
+            "key_account_id",
+            "The key owner's account, from the key ARN (differs from account_id for a cross-account call)",
+            |r| r.key_account_id,
+        ),
+        c.int(
+            "sessions",
+            "Distinct sessions of the principal (assumed-role session names), 0 without sessions",
+            |r| r.session_count(),
+        ),
+        c.text(
+            "example_session",
+            "One of those sessions by name (often an instance id)",
+            |r| r.example_session,
         ),
     ]
 }

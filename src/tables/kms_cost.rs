@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::columns::{self, Column};
+use super::intern::Interner;
 use super::kms_calls;
 use super::projection::Projection;
+use super::sessions::Sessions;
 use crate::attribute::kms::{FREE_TIER_REQUESTS_PER_MONTH, THROTTLING_ERROR};
 
 pub const FILE: &str = "kms_cost.parquet";
@@ -24,6 +26,9 @@ pub struct Row<'a> {
     pub key_arn: Text<'a>,
     pub calls: u64,
     pub throttled: u64,
+    /// Distinct sessions of the principal (principal rows), and one of them.
+    pub sessions: u64,
+    pub example_session: Text<'a>,
 }
 
 /// Requests a month beyond the free tier (per account, all regions together).
@@ -32,9 +37,9 @@ pub fn billable_per_month(requests_per_month: f64) -> f64 {
 }
 
 /// The rows: accounts first, then principals, then keys, each most calls first.
-pub fn rows<'a>(calls: &[kms_calls::Row<'a>]) -> Vec<Row<'a>> {
+pub fn rows<'a>(calls: &[kms_calls::Row<'a>], strings: &'a Interner) -> Vec<Row<'a>> {
     type Group<'a> = (&'static str, Text<'a>, Text<'a>, Text<'a>);
-    let mut groups: BTreeMap<Group<'a>, (u64, u64)> = BTreeMap::new();
+    let mut groups: BTreeMap<Group<'a>, (u64, u64, Sessions)> = BTreeMap::new();
     for r in calls {
         let throttled = u64::from(r.error_code == Some(THROTTLING_ERROR)) * r.tally.count;
         for g in [
@@ -45,18 +50,25 @@ pub fn rows<'a>(calls: &[kms_calls::Row<'a>]) -> Vec<Row<'a>> {
             let e = groups.entry(g).or_default();
             e.0 += r.tally.count;
             e.1 += throttled;
+            if g.0 == "principal"
+                && let Some(sessions) = r.sessions
+            {
+                e.2.union(sessions);
+            }
         }
     }
     let mut rows: Vec<Row<'a>> = groups
         .into_iter()
         .map(
-            |((scope, account_id, principal, key_arn), (calls, throttled))| Row {
+            |((scope, account_id, principal, key_arn), (calls, throttled, sessions))| Row {
                 scope,
                 account_id,
                 principal,
                 key_arn,
                 calls,
                 throttled,
+                sessions: sessions.count(),
+                example_session: sessions.example(strings),
             },
         )
         .collect();
@@ -144,6 +156,16 @@ pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
                     .filter(|_| o.is_account())
                     .map(|p| p.usd(billable_per_month(p.per_month(o.row.calls))))
             },
+        ),
+        c.int_opt(
+            "sessions",
+            "Distinct sessions of the principal (principal rows), 0 without sessions",
+            |o| (o.row.scope == "principal").then_some(o.row.sessions as i64),
+        ),
+        c.text(
+            "example_session",
+            "One of those sessions by name (principal rows)",
+            |o| o.row.example_session,
         ),
     ]
 }

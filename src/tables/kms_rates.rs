@@ -1,7 +1,9 @@
-//! `kms_rates.parquet`: KMS symmetric calls per second, per hour, for each account and
-//! region (the scope the request quota applies to) and for each principal in it: exact
-//! peaks, percentiles over all 3,600 seconds of the hour, throttled calls, and the hour
-//! against the account's quota.
+//! `kms_rates.parquet`: KMS cryptographic calls per second, per hour, for each account,
+//! region and quota class (the scope a request quota applies to: attribute::kms::QuotaClass;
+//! for the custom key store quota, each store) and for each principal in it: exact peaks,
+//! percentiles over all 3,600 seconds of the hour, throttled calls, and the hour against the
+//! account's quota of that class. The account is the caller's: KMS throttles the account
+//! that makes a request, not the key owner (principal::caller_account_id).
 //!
 //! Counts are kept exactly (one entry per active second), so `peak_rps` and `peak_second`
 //! are exact and partials merge by adding seconds: a second split between two workers (or
@@ -18,9 +20,10 @@ use serde::{Deserialize, Serialize};
 
 use super::columns::{self, Column};
 use super::intern::{Interner, NULL, Sym};
+use super::sessions::Sessions;
 use super::{Common, TableAccumulator, TableKey, table_key};
 use crate::attribute::Attribution;
-use crate::attribute::kms::Quotas;
+use crate::attribute::kms::{Quota, QuotaClass, Quotas};
 use crate::time::SECONDS_PER_HOUR;
 
 pub const FILE: &str = "kms_rates.parquet";
@@ -32,6 +35,8 @@ table_key!(
         hour: i64,
         account_id: Sym,
         region: Sym,
+        quota_class: QuotaClass,
+        custom_key_store_id: Sym,
         principal: Sym,
     }
 );
@@ -42,6 +47,8 @@ pub struct SecondCounts {
     /// Second within the hour (0..3600) -> calls in that second.
     pub per_second: FxHashMap<u16, u32>,
     pub throttled: u64,
+    /// The sessions behind the calls (principal rows; tables::sessions).
+    pub sessions: Sessions,
 }
 
 impl SecondCounts {
@@ -50,11 +57,12 @@ impl SecondCounts {
         self.throttled += u64::from(throttled);
     }
 
-    pub fn merge(&mut self, other: SecondCounts) {
+    pub fn merge(&mut self, other: SecondCounts, table: &[Sym]) {
         for (second, calls) in other.per_second {
             *self.per_second.entry(second).or_default() += calls;
         }
         self.throttled += other.throttled;
+        self.sessions.merge(other.sessions, table);
     }
 
     /// The busiest second and its calls; the earliest second wins a tie, so the answer does
@@ -73,10 +81,10 @@ impl SecondCounts {
 
     /// Seconds of the hour whose calls were above `numerator / denominator` of `quota`
     /// (integer arithmetic: exact whatever the quota).
-    pub fn seconds_over(&self, quota: u64, numerator: u64, denominator: u64) -> u64 {
+    pub fn seconds_over(&self, quota: Quota, numerator: u64, denominator: u64) -> u64 {
         self.per_second
             .values()
-            .filter(|&&c| u64::from(c) * denominator > quota * numerator)
+            .filter(|&&c| quota.exceeded_by(u64::from(c), numerator, denominator))
             .count() as u64
     }
 
@@ -139,28 +147,40 @@ pub struct KmsRates {
 impl TableAccumulator for KmsRates {
     const NAME: &'static str = "kms_rates";
 
-    fn add(&mut self, a: &Attribution<'_>, c: &Common, _: &mut Interner) {
-        let Some(kms) = a.kms.filter(|k| k.symmetric) else {
-            return;
-        };
+    fn add(&mut self, a: &Attribution<'_>, c: &Common, s: &mut Interner) {
+        let Some(kms) = &a.kms else { return };
+        let Some(class) = kms.quota_class else { return };
         let second = (a.event_time - c.hour) as u16;
-        for principal in [NULL, c.principal] {
-            let key = Key {
-                hour: c.hour,
-                account_id: c.account_id,
-                region: c.region,
-                principal,
-            };
-            self.seconds
-                .entry(key)
-                .or_default()
-                .record(second, kms.throttled);
+        let store = kms
+            .custom_key_store
+            .map(|id| (QuotaClass::CustomKeyStore, s.intern(id)));
+        for (quota_class, custom_key_store_id) in std::iter::once((class, NULL)).chain(store) {
+            for principal in [NULL, c.principal] {
+                let key = Key {
+                    hour: c.hour,
+                    account_id: c.account_id,
+                    region: c.region,
+                    quota_class,
+                    custom_key_store_id,
+                    principal,
+                };
+                let counts = self.seconds.entry(key).or_default();
+                counts.record(second, kms.throttled);
+                if principal != NULL
+                    && let Some(session) = a.session
+                {
+                    counts.sessions.add(session, s);
+                }
+            }
         }
     }
 
     fn merge(&mut self, other: Self, table: &[Sym]) {
         for (k, v) in other.seconds {
-            self.seconds.entry(k.remap(table)).or_default().merge(v);
+            self.seconds
+                .entry(k.remap(table))
+                .or_default()
+                .merge(v, table);
         }
     }
 }
@@ -170,6 +190,19 @@ impl TableAccumulator for KmsRates {
 pub struct Row<'a> {
     pub key: Resolved<'a>,
     pub counts: &'a SecondCounts,
+    /// One of the sessions by name (`example_session`).
+    pub example_session: Option<&'a str>,
+}
+
+impl Row<'_> {
+    /// The quota this row's scope is held to (account-and-region rows; `region` is theirs).
+    pub fn quota(&self, quotas: &Quotas, region: &str) -> Option<Quota> {
+        quotas.get(self.account_id, region, self.key_quota_class())
+    }
+
+    fn key_quota_class(&self) -> QuotaClass {
+        QuotaClass::parse(self.quota_class).unwrap_or(QuotaClass::AsymmetricUnknown)
+    }
 }
 
 impl<'a> std::ops::Deref for Row<'a> {
@@ -188,6 +221,7 @@ pub fn rows<'a>(table: &'a KmsRates, strings: &'a Interner) -> Vec<Row<'a>> {
         .map(|(k, counts)| Row {
             key: k.resolve(strings),
             counts,
+            example_session: counts.sessions.example(strings),
         })
         .collect();
     rows.sort_unstable_by(|a, b| a.key.cmp(&b.key));
@@ -200,7 +234,7 @@ pub(super) struct Out<'r, 'a> {
     stats: RateStats,
     histogram: Vec<u8>,
     /// Only the account-and-region rows carry the quota: it applies to them as a whole.
-    quota: Option<u64>,
+    quota: Option<Quota>,
 }
 
 pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
@@ -256,11 +290,11 @@ pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
         }),
         c.int_opt(
             "quota_rps",
-            "The quota of the account and region (account_region rows)",
-            |o| o.quota.map(|q| q as i64),
+            "The quota of the account, region and class (account_region rows; null when not a whole number: see quota_per_second)",
+            |o| o.quota.and_then(Quota::whole_rps).map(|q| q as i64),
         ),
-        c.float("quota_utilization", "peak_rps / quota_rps", |o| {
-            o.quota.map(|q| o.stats.peak_rps as f64 / q as f64)
+        c.float("quota_utilization", "peak_rps / quota_per_second", |o| {
+            o.quota.map(|q| o.stats.peak_rps as f64 / q.per_second())
         }),
         c.binary(
             "histogram",
@@ -275,6 +309,35 @@ pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
         c.int_opt("seconds_over_quota", "Seconds above the quota", |o| {
             o.quota.map(|q| o.row.counts.seconds_over(q, 1, 1) as i64)
         }),
+        c.text(
+            "quota_class",
+            "The request quota the calls count against: symmetric, rsa, ecc_sm2, ml_dsa, custom_key_store, data_key_pair_<spec>, asymmetric_unknown",
+            |o| Some(o.row.quota_class),
+        ),
+        c.text(
+            "custom_key_store_id",
+            "The custom key store, for quota_class custom_key_store (its quota is per store)",
+            |o| o.row.custom_key_store_id,
+        ),
+        c.int_opt(
+            "sessions",
+            "Distinct sessions of the principal (principal rows), 0 without sessions",
+            |o| {
+                o.row
+                    .principal
+                    .map(|_| o.row.counts.sessions.count() as i64)
+            },
+        ),
+        c.text(
+            "example_session",
+            "One of those sessions by name (principal rows)",
+            |o| o.row.example_session,
+        ),
+        c.float(
+            "quota_per_second",
+            "The quota in requests per second, exactly (0.5 and 0.1 exist: RSA key pairs in the China Regions)",
+            |o| o.quota.map(Quota::per_second),
+        ),
     ]
 }
 
@@ -287,7 +350,7 @@ pub fn write(dir: &Path, rows: &[Row<'_>], quotas: &Quotas) -> anyhow::Result<()
                 histogram: serialize_histogram(&stats.histogram),
                 stats,
                 quota: match (row.principal, row.region) {
-                    (None, Some(region)) => Some(quotas.rps(region)),
+                    (None, Some(region)) => row.quota(quotas, region),
                     _ => None,
                 },
                 row,
@@ -332,7 +395,7 @@ mod tests {
         let mut b = SecondCounts::default();
         b.record(7, false);
         b.record(8, true);
-        a.merge(b);
+        a.merge(b, &[]);
         let stats = a.stats();
         assert_eq!((stats.calls, stats.peak_rps, stats.throttled), (3, 2, 1));
     }

@@ -22,8 +22,10 @@ pub mod kms_data_key_caching;
 pub mod kms_rates;
 pub mod projection;
 pub mod records;
+pub mod sessions;
 pub mod sigv2_requests;
 pub mod tls_legacy;
+pub mod vpc_endpoint_events;
 
 use std::path::Path;
 
@@ -31,7 +33,7 @@ use rustc_hash::FxHashMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::attribute::kms::{CallerKind, Quotas};
+use crate::attribute::kms::{CallerKind, QuotaClass, Quotas};
 use crate::attribute::sigv2::Evidence;
 use crate::attribute::{Attribution, Attributor};
 use crate::dedup::DeferredSink;
@@ -39,6 +41,7 @@ use crate::record::Record;
 use intern::{Interner, Sym};
 use projection::Projection;
 use records::RecordCounts;
+use sessions::Sessions;
 
 /// Calls (or requests) of one group, and when they happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,16 +73,70 @@ impl Tally {
     }
 }
 
-/// Counts one event of `key` at `t`.
-pub fn tally<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Tally>, key: K, t: i64) {
-    map.entry(key)
-        .and_modify(|tally| tally.add(t))
-        .or_insert_with(|| Tally::at(t));
+/// The tallies of a table that counts events per key, with the sessions behind each key
+/// (kept apart: most rows have none, and `Tally` stays a small copyable value).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(bound(serialize = "K: Serialize", deserialize = "K: DeserializeOwned"))]
+pub struct Tallies<K: std::hash::Hash + Eq> {
+    pub tallies: FxHashMap<K, Tally>,
+    pub sessions: FxHashMap<K, Sessions>,
 }
 
-/// Joins a tally of `key` from another partial.
-fn merge_tally<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Tally>, key: K, v: Tally) {
-    map.entry(key).and_modify(|t| t.merge(v)).or_insert(v);
+impl<K: std::hash::Hash + Eq> Default for Tallies<K> {
+    fn default() -> Self {
+        Tallies {
+            tallies: FxHashMap::default(),
+            sessions: FxHashMap::default(),
+        }
+    }
+}
+
+impl<K: TableKey> Tallies<K> {
+    /// Counts one event of `key` at `t`, made in `session` when the principal has one.
+    pub fn add(&mut self, key: K, t: i64, session: Option<&str>, strings: &mut Interner) {
+        self.tallies
+            .entry(key)
+            .and_modify(|tally| tally.add(t))
+            .or_insert_with(|| Tally::at(t));
+        if let Some(name) = session {
+            self.sessions.entry(key).or_default().add(name, strings);
+        }
+    }
+
+    /// Joins another partial's tallies; `table` maps its symbols to ours.
+    pub fn merge(&mut self, other: Tallies<K>, table: &[Sym]) {
+        for (k, v) in other.tallies {
+            self.tallies
+                .entry(k.remap(table))
+                .and_modify(|t| t.merge(v))
+                .or_insert(v);
+        }
+        for (k, v) in other.sessions {
+            self.sessions
+                .entry(k.remap(table))
+                .or_default()
+                .merge(v, table);
+        }
+    }
+
+    /// The rows, in file order.
+    pub fn rows<'a>(&'a self, strings: &'a Interner) -> Vec<TallyRow<'a, K::Resolved<'a>>> {
+        let mut rows: Vec<_> = self
+            .tallies
+            .iter()
+            .map(|(k, &tally)| {
+                let sessions = self.sessions.get(k);
+                TallyRow {
+                    key: k.resolve(strings),
+                    tally,
+                    sessions,
+                    example_session: sessions.and_then(|s| s.example(strings)),
+                }
+            })
+            .collect();
+        rows.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        rows
+    }
 }
 
 /// A field of a table key: how it moves to another interner and what it reads as once its
@@ -123,6 +180,17 @@ impl KeyField for Option<bool> {
     }
 }
 
+/// Ordered as written (`quota_class` names).
+impl KeyField for QuotaClass {
+    type Resolved<'a> = &'static str;
+    fn remap(self, _: &[Sym]) -> Self {
+        self
+    }
+    fn resolve(self, _: &Interner) -> &'static str {
+        self.as_str()
+    }
+}
+
 impl KeyField for CallerKind {
     type Resolved<'a> = CallerKind;
     fn remap(self, _: &[Sym]) -> Self {
@@ -152,45 +220,28 @@ pub trait TableKey: Copy + Eq + std::hash::Hash {
     fn resolve(self, strings: &Interner) -> Self::Resolved<'_>;
 }
 
-/// A row of a table that counts events per key: the key, resolved, and its tally. Reads as
-/// its key (`row.principal`), plus `row.tally`.
+/// A row of a table that counts events per key: the key, resolved, its tally and its
+/// sessions. Reads as its key (`row.principal`), plus `row.tally`.
 #[derive(Debug, Clone, Copy)]
-pub struct TallyRow<R> {
+pub struct TallyRow<'a, R> {
     pub key: R,
     pub tally: Tally,
+    pub sessions: Option<&'a Sessions>,
+    /// One session by name (`example_session`).
+    pub example_session: Option<&'a str>,
 }
 
-impl<R> std::ops::Deref for TallyRow<R> {
+impl<R> std::ops::Deref for TallyRow<'_, R> {
     type Target = R;
     fn deref(&self) -> &R {
         &self.key
     }
 }
 
-/// The rows of a table of tallies, in file order.
-pub fn tally_rows<'a, K: TableKey>(
-    tallies: &'a FxHashMap<K, Tally>,
-    strings: &'a Interner,
-) -> Vec<TallyRow<K::Resolved<'a>>> {
-    let mut rows: Vec<_> = tallies
-        .iter()
-        .map(|(k, &tally)| TallyRow {
-            key: k.resolve(strings),
-            tally,
-        })
-        .collect();
-    rows.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-    rows
-}
-
-/// Joins another partial's tallies; `table` maps its symbols to ours.
-pub fn merge_tallies<K: TableKey>(
-    into: &mut FxHashMap<K, Tally>,
-    other: FxHashMap<K, Tally>,
-    table: &[Sym],
-) {
-    for (k, v) in other {
-        merge_tally(into, k.remap(table), v);
+impl<R> TallyRow<'_, R> {
+    /// Distinct sessions (`sessions` column).
+    pub fn session_count(&self) -> i64 {
+        self.sessions.map_or(0, |s| s.count() as i64)
     }
 }
 
@@ -272,6 +323,7 @@ pub struct Tables {
     pub sigv2: sigv2_requests::SigV2Requests,
     pub tls: tls_legacy::TlsLegacy,
     pub caching: kms_data_key_caching::DataKeyCaching,
+    pub vpce: vpc_endpoint_events::VpcEndpointEvents,
     /// Caches of attribution; not part of the state.
     attributor: Attributor,
 }
@@ -306,6 +358,7 @@ impl Tables {
         self.kms_rates.add(&a, &common, s);
         self.sigv2.add(&a, &common, s);
         self.tls.add(&a, &common, s);
+        self.vpce.add(&a, &common, s);
     }
 
     /// Joins another partial into this one.
@@ -317,6 +370,7 @@ impl Tables {
         self.sigv2.merge(other.sigv2, &table);
         self.tls.merge(other.tls, &table);
         self.caching.merge(other.caching, &table);
+        self.vpce.merge(other.vpce, &table);
     }
 
     /// The partial state: the strings, the counts and every table's state.
@@ -330,6 +384,7 @@ impl Tables {
                 state_of(&self.sigv2)?,
                 state_of(&self.tls)?,
                 state_of(&self.caching)?,
+                state_of(&self.vpce)?,
             ],
         })
     }
@@ -349,6 +404,7 @@ impl Tables {
             sigv2: restore(&tables)?,
             tls: restore(&tables)?,
             caching: restore(&tables)?,
+            vpce: restore(&tables)?,
             attributor: Attributor::default(),
         })
     }
@@ -395,19 +451,21 @@ pub struct Rows<'a> {
     pub caching: Vec<kms_data_key_caching::Row<'a>>,
     pub cost: Vec<kms_cost::Row<'a>>,
     pub bucket_keys: Vec<kms_bucket_keys::Row<'a>>,
+    pub vpce: Vec<vpc_endpoint_events::Row<'a>>,
 }
 
 impl<'a> Rows<'a> {
     pub fn of(t: &'a Tables) -> Rows<'a> {
         let kms_calls = kms_calls::rows(&t.kms_calls, &t.strings);
         Rows {
-            cost: kms_cost::rows(&kms_calls),
-            bucket_keys: kms_bucket_keys::rows(&kms_calls),
+            cost: kms_cost::rows(&kms_calls, &t.strings),
+            bucket_keys: kms_bucket_keys::rows(&kms_calls, &t.strings),
             kms_calls,
             kms_rates: kms_rates::rows(&t.kms_rates, &t.strings),
             sigv2: sigv2_requests::rows(&t.sigv2, &t.strings),
             tls: tls_legacy::rows(&t.tls, &t.strings),
             caching: kms_data_key_caching::rows(&t.caching, &t.strings),
+            vpce: vpc_endpoint_events::rows(&t.vpce, &t.strings),
         }
     }
 }
@@ -429,6 +487,7 @@ pub fn write_all(dir: &Path, rows: &Rows<'_>, cx: &OutputContext<'_>) -> anyhow:
     kms_data_key_caching::write(dir, &rows.caching, cx.cache_max_age, cx.projection)?;
     sigv2_requests::write(dir, &rows.sigv2)?;
     tls_legacy::write(dir, &rows.tls)?;
+    vpc_endpoint_events::write(dir, &rows.vpce)?;
     Ok(())
 }
 
@@ -454,6 +513,7 @@ pub fn column_docs() -> Vec<FileColumns> {
         of(kms_data_key_caching::FILE, kms_data_key_caching::columns()),
         of(sigv2_requests::FILE, sigv2_requests::columns()),
         of(tls_legacy::FILE, tls_legacy::columns()),
+        of(vpc_endpoint_events::FILE, vpc_endpoint_events::columns()),
     ]
 }
 

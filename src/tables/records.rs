@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::attribute::Attribution;
+use crate::attribute::event_kind::{EventKind, vpce_outcome};
+use crate::attribute::kms::QuotaClass;
 use crate::attribute::sigv2::Evidence;
 use crate::config::SkipReason;
 use crate::record::Malformed;
@@ -21,6 +23,15 @@ pub struct RecordCounts {
     pub malformed: [u64; 4],
     pub kms: u64,
     pub kms_symmetric: u64,
+    /// KMS calls that are read-only (`readOnly`, or a cryptographic call): none with KMS
+    /// calls read means a trail that logs write-only management events.
+    pub kms_read_only: u64,
+    /// `AwsServiceEvent` records: AWS acting on its own (no request of the account).
+    pub service_events: u64,
+    /// `AwsVpceEvent` records: calls seen at a VPC endpoint (vpc_endpoint_events.parquet).
+    pub network_activity: u64,
+    /// Of `network_activity`, those the endpoint policy denied.
+    pub network_activity_denied: u64,
     pub s3: u64,
     pub s3_data: u64,
     /// SigV2 requests, observed and inferred: the sum of `sigv2_requests.requests`.
@@ -32,7 +43,7 @@ pub struct RecordCounts {
     pub tls_legacy: u64,
     /// Fields read as unknown because their JSON type was unexpected.
     pub odd_fields: u64,
-    /// KMS records not counted because they repeat one already counted (aggregate::dedup):
+    /// Records not counted because they repeat one already counted (aggregate::dedup):
     /// same `eventID`, or the key owner's copy of a cross-account call.
     pub duplicate_event_id: u64,
     pub duplicate_cross_account: u64,
@@ -73,7 +84,16 @@ impl RecordCounts {
         }
         if let Some(kms) = &a.kms {
             self.kms += 1;
-            self.kms_symmetric += u64::from(kms.symmetric);
+            self.kms_symmetric += u64::from(kms.quota_class == Some(QuotaClass::Symmetric));
+            self.kms_read_only += u64::from(a.read_only);
+        }
+        match a.kind {
+            EventKind::ServiceEvent => self.service_events += 1,
+            EventKind::NetworkActivity => {
+                self.network_activity += 1;
+                self.network_activity_denied += u64::from(vpce_outcome(a.error_code) == "denied");
+            }
+            EventKind::ApiCall => {}
         }
         if let Some(sigv2) = &a.sigv2 {
             self.sigv2 += 1;
@@ -108,6 +128,10 @@ impl RecordCounts {
         }
         self.kms += o.kms;
         self.kms_symmetric += o.kms_symmetric;
+        self.kms_read_only += o.kms_read_only;
+        self.service_events += o.service_events;
+        self.network_activity += o.network_activity;
+        self.network_activity_denied += o.network_activity_denied;
         self.s3 += o.s3;
         self.s3_data += o.s3_data;
         self.sigv2 += o.sigv2;

@@ -3,14 +3,11 @@
 
 use std::path::Path;
 
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::columns::{self, Column};
 use super::intern::{Interner, Sym};
-use super::{
-    Common, TableAccumulator, Tally, TallyRow, merge_tallies, table_key, tally, tally_rows,
-};
+use super::{Common, TableAccumulator, Tallies, TallyRow, table_key};
 use crate::attribute::Attribution;
 
 pub const FILE: &str = "tls_legacy.parquet";
@@ -33,12 +30,13 @@ table_key!(
         source_ip: Sym,
         ua_kind: Sym,
         upgrade_advice: Sym,
+        access_key_id: Sym,
     }
 );
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct TlsLegacy {
-    pub requests: FxHashMap<Key, Tally>,
+    pub requests: Tallies<Key>,
 }
 
 impl TableAccumulator for TlsLegacy {
@@ -63,22 +61,23 @@ impl TableAccumulator for TlsLegacy {
             cipher_suite: s.intern_opt(a.cipher_suite),
             source_ip: s.intern_opt(a.source_ip),
             ua_kind: s.intern_opt(facts.kind),
+            access_key_id: s.intern_opt(a.access_key_id),
             upgrade_advice: s.intern(&facts.tls_advice),
         };
-        tally(&mut self.requests, key, a.event_time);
+        self.requests.add(key, a.event_time, a.session, s);
     }
 
     fn merge(&mut self, other: Self, table: &[Sym]) {
-        merge_tallies(&mut self.requests, other.requests, table);
+        self.requests.merge(other.requests, table);
     }
 }
 
 /// A row: the key, resolved, and its requests.
-pub type Row<'a> = TallyRow<Resolved<'a>>;
+pub type Row<'a> = TallyRow<'a, Resolved<'a>>;
 
 /// The rows in file order.
 pub fn rows<'a>(table: &'a TlsLegacy, strings: &'a Interner) -> Vec<Row<'a>> {
-    tally_rows(&table.requests, strings)
+    table.requests.rows(strings)
 }
 
 pub fn columns<'a>() -> Vec<Column<'a, Row<'a>>> {
@@ -121,6 +120,21 @@ pub fn columns<'a>() -> Vec<Column<'a, Row<'a>>> {
         c.text("upgrade_advice", "What to change, in one sentence", |r| {
             r.upgrade_advice
         }),
+        c.text(
+            "access_key_id",
+            "userIdentity.accessKeyId: AKIA... a long-term key (it names the machine), ASIA... temporary",
+            |r| r.access_key_id,
+        ),
+        c.int(
+            "sessions",
+            "Distinct sessions of the principal (assumed-role session names), 0 without sessions",
+            |r| r.session_count(),
+        ),
+        c.text(
+            "example_session",
+            "One of those sessions by name (often an instance id)",
+            |r| r.example_session,
+        ),
     ]
 }
 

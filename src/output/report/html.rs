@@ -535,19 +535,25 @@ fn quota_hours(out: &mut String, model: &ReportModel<'_>) {
     }
     let _ = writeln!(
         out,
-        "<h2>Hours closest to the quota</h2>\n<p class=\"note\">Per account and region; seconds over 80% and over 100% of the quota count the seconds of the hour whose calls exceeded that share.</p>\n<table><tr><th>hour</th><th>account</th><th>region</th><th class=\"n\">peak/s</th><th>busiest second</th><th class=\"n\">quota/s</th><th class=\"n\">use</th><th class=\"n\">s &gt; 80%</th><th class=\"n\">s &gt; quota</th><th class=\"n\">throttled</th></tr>"
+        "<h2>Hours closest to the quota</h2>\n<p class=\"note\">Per account, region and quota class (each class has a quota of its own; today's default quotas are used for every hour, or --quota); seconds over 80% and over 100% of the quota count the seconds of the hour whose calls exceeded that share.</p>\n<table><tr><th>hour</th><th>account</th><th>region</th><th>class</th><th class=\"n\">peak/s</th><th>busiest second</th><th class=\"n\">quota/s</th><th class=\"n\">use</th><th class=\"n\">s &gt; 80%</th><th class=\"n\">s &gt; quota</th><th class=\"n\">throttled</th></tr>"
     );
     let count = |v: Option<u64>| v.map_or("-".to_owned(), thousands);
     for h in hours.shown() {
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n{}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n{}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             format_rfc3339(h.hour),
             text(h.account_id),
             text(h.region),
+            match h.custom_key_store_id {
+                Some(store) => text(Some(&format!("{} {store}", h.quota_class))),
+                None => text(Some(h.quota_class)),
+            },
             thousands(h.peak),
             format_rfc3339(h.peak_at),
-            h.quota.map_or("-".to_owned(), thousands),
+            h.quota.map_or("-".to_owned(), |q| q
+                .whole_rps()
+                .map_or(q.to_string(), thousands)),
             if h.share.is_some_and(|s| s >= 0.8) {
                 " hot"
             } else {

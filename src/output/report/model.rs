@@ -13,7 +13,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::attribute::kms::{DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH, Quotas};
+use crate::attribute::kms::{
+    DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH, Quota, QuotaClass, Quotas,
+};
 use crate::attribute::sigv2::Signing;
 use crate::output::kms_insights::{BucketStatus, KmsInsights, Projection, RecurringSpike};
 use crate::pipeline::Analysis;
@@ -133,17 +135,20 @@ pub struct KmsCaller<'a> {
     pub usd_per_month: Option<f64>,
 }
 
-/// One hour of one account and region against its symmetric quota.
+/// One hour of one account and region against its quota of one class.
 #[derive(Debug, Clone)]
 pub struct QuotaHour<'a> {
     pub hour: i64,
     pub account_id: Text<'a>,
     pub region: Text<'a>,
+    /// `quota_class`, and the custom key store for that class.
+    pub quota_class: &'a str,
+    pub custom_key_store_id: Text<'a>,
     pub peak: u64,
     /// The busiest second.
     pub peak_at: i64,
-    /// Unknown without a region.
-    pub quota: Option<u64>,
+    /// Unknown without a region, or for a class without a documented quota.
+    pub quota: Option<Quota>,
     /// `peak / quota`.
     pub share: Option<f64>,
     /// Seconds of the hour above 80% of the quota, and above the quota.
@@ -531,16 +536,18 @@ fn quota_hours<'a>(rates: &[RateRow<'a>], quotas: &Quotas) -> Vec<QuotaHour<'a>>
         .filter(|r| r.principal.is_none())
         .map(|r| {
             let (second, calls) = r.counts.peak();
-            let quota = r.region.map(|g| quotas.rps(g));
+            let quota = r.region.and_then(|g| r.quota(quotas, g));
             let over = |num: u64, den: u64| quota.map(|q| r.counts.seconds_over(q, num, den));
             QuotaHour {
                 hour: r.hour,
                 account_id: r.account_id,
                 region: r.region,
+                quota_class: r.quota_class,
+                custom_key_store_id: r.custom_key_store_id,
                 peak: calls,
                 peak_at: r.hour + i64::from(second),
                 quota,
-                share: quota.map(|q| calls as f64 / q as f64),
+                share: quota.map(|q| calls as f64 / q.per_second()),
                 seconds_over_80: over(4, 5),
                 seconds_over_quota: over(1, 1),
                 throttled: r.counts.throttled,
@@ -858,7 +865,10 @@ fn charts<'a>(insights: &'a KmsInsights<'a>, quotas: &Quotas) -> Vec<Chart<'a>> 
         .map(|(&(account_id, region), bars)| Chart {
             account_id,
             region,
-            quota: quotas.rps(region.unwrap_or("")),
+            quota: quotas
+                .get(account_id, region.unwrap_or(""), QuotaClass::Symmetric)
+                .and_then(Quota::whole_rps)
+                .unwrap_or(u64::MAX),
             highest_peak: bars.iter().map(|b| b.peak).max().unwrap_or(0),
             bars: bars
                 .iter()
@@ -929,8 +939,11 @@ mod tests {
                 ua_kind: Some("cli"),
                 sigv4_min_version: Some("1.11.108"),
                 upgrade_advice: Some(advice),
+                access_key_id: None,
             },
             tally: t,
+            sessions: None,
+            example_session: None,
         }
     }
 
@@ -951,8 +964,11 @@ mod tests {
                 source_ip: Some("203.0.113.9"),
                 ua_kind: Some("sdk"),
                 upgrade_advice: Some("move to .NET 4.6.2 or later"),
+                access_key_id: None,
             },
             tally: t,
+            sessions: None,
+            example_session: None,
         }
     }
 
@@ -1227,6 +1243,7 @@ mod tests {
         let counts = |pairs: &[(u16, u32)]| SecondCounts {
             per_second: pairs.iter().copied().collect(),
             throttled: 2,
+            ..SecondCounts::default()
         };
         // eu-north-1 (10,000/s): 9,000/s is 90%; us-east-1 (100,000/s): 20,000/s is 20%.
         let north = counts(&[(5, 9_000), (6, 8_500), (7, 100)]);
@@ -1238,9 +1255,12 @@ mod tests {
                 hour,
                 account_id: Some("111122223333"),
                 region,
+                quota_class: "symmetric",
+                custom_key_store_id: None,
                 principal: None,
             },
             counts,
+            example_session: None,
         };
         let rates = vec![
             rate(HOUR, Some("us-east-1"), &east),
@@ -1261,7 +1281,7 @@ mod tests {
         );
         let north = &hours[0];
         assert_eq!((north.peak, north.peak_at), (9_000, HOUR + 7200 + 5));
-        assert_eq!(north.quota, Some(10_000));
+        assert_eq!(north.quota, Some(Quota::rps(10_000)));
         assert_eq!(north.seconds_over_80, Some(2));
         assert_eq!(north.seconds_over_quota, Some(0));
         assert_eq!(north.throttled, 2);
@@ -1286,6 +1306,8 @@ mod tests {
             bucket_arn_calls: bucket_arn,
             calls_with_bucket_key: with_key,
             bucket_status: status,
+            sessions: 0,
+            example_session: None,
             first_seen: HOUR,
             last_seen: HOUR,
         }

@@ -57,7 +57,7 @@ pub fn render(model: &ReportModel<'_>) -> String {
     if let Some(d) = &model.duplicates {
         let _ = writeln!(
             out,
-            "{} duplicate KMS records not counted: {} delivered twice (same eventID), {} key owner's copies of cross-account calls (same sharedEventID)",
+            "{} duplicate records not counted: {} delivered twice (same eventID), {} key owner's copies of cross-account calls (same sharedEventID)",
             d.total, d.event_id, d.cross_account
         );
     }
@@ -126,20 +126,30 @@ fn kms_peaks(out: &mut String, model: &ReportModel<'_>) {
     }
     let _ = writeln!(
         out,
-        "\nKMS hours closest to the quota (symmetric operations, per account and region)"
+        "\nKMS hours closest to the quota (per account, region and quota class; today's default quotas)"
     );
     let _ = writeln!(
         out,
-        "  {:>20} {:>12} {:>14} {:>7} {:>8} {:>6} {:>7} {:>7} {:>9}",
-        "hour", "account", "region", "peak/s", "quota/s", "use", "s>80%", "s>100%", "throttled"
+        "  {:>20} {:>12} {:>14} {:>9} {:>7} {:>8} {:>6} {:>7} {:>7} {:>9}",
+        "hour",
+        "account",
+        "region",
+        "class",
+        "peak/s",
+        "quota/s",
+        "use",
+        "s>80%",
+        "s>100%",
+        "throttled"
     );
     for h in hours.shown() {
         let _ = writeln!(
             out,
-            "  {:>20} {:>12} {:>14} {:>7} {:>8} {:>6} {:>7} {:>7} {:>9}",
+            "  {:>20} {:>12} {:>14} {:>9} {:>7} {:>8} {:>6} {:>7} {:>7} {:>9}",
             format_rfc3339(h.hour),
             show(h.account_id),
             show(h.region),
+            h.quota_class,
             h.peak,
             or_dash(h.quota),
             h.share.map_or("-".to_owned(), percent),
