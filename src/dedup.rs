@@ -269,7 +269,7 @@ pub struct DeferredRecord {
     fields: [(u32, u32); STRING_FIELDS],
 }
 
-const STRING_FIELDS: usize = 25;
+const STRING_FIELDS: usize = 27;
 const NONE: (u32, u32) = (u32::MAX, u32::MAX);
 
 impl DeferredRecord {
@@ -303,6 +303,7 @@ impl DeferredRecord {
                     s3_arn,
                     cloudtrail_arn,
                     encryption_context_hash,
+                    server_side_encryption,
                 },
             s3:
                 S3EventData {
@@ -316,6 +317,7 @@ impl DeferredRecord {
                     cipher_suite: tls_cipher_suite,
                 },
             kms_key_arn,
+            response_server_side_encryption,
             odd_fields,
         } = *r;
         let values: [Option<&str>; STRING_FIELDS] = [
@@ -344,6 +346,8 @@ impl DeferredRecord {
             tls_version,
             tls_cipher_suite,
             kms_key_arn,
+            server_side_encryption,
+            response_server_side_encryption,
         ];
         let mut text = String::with_capacity(values.iter().flatten().map(|v| v.len()).sum());
         let mut fields = [NONE; STRING_FIELDS];
@@ -397,6 +401,7 @@ impl DeferredRecord {
                 s3_arn: s(17),
                 cloudtrail_arn: s(18),
                 encryption_context_hash: self.encryption_context_hash,
+                server_side_encryption: s(25),
             },
             s3: S3EventData {
                 signature_version: s(19),
@@ -408,6 +413,7 @@ impl DeferredRecord {
                 cipher_suite: s(23),
             },
             kms_key_arn: s(24),
+            response_server_side_encryption: s(26),
             odd_fields: self.odd_fields,
         }
     }
@@ -689,6 +695,8 @@ mod tests {
         r.user_agent = Some("aws-sdk-go-v2/1.24.0 <script>\"");
         r.request.encryption_context_hash = Some(42);
         r.tls.version = Some("TLSv1.1");
+        r.request.server_side_encryption = Some("aws:kms:dsse");
+        r.response_server_side_encryption = Some("aws:kms");
         let d = DeferredRecord::new(&r, event_key(S), None);
         assert_eq!(format!("{:?}", d.as_record()), format!("{r:?}"));
     }

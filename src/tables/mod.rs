@@ -272,6 +272,8 @@ pub struct Tables {
     pub sigv2: sigv2_requests::SigV2Requests,
     pub tls: tls_legacy::TlsLegacy,
     pub caching: kms_data_key_caching::DataKeyCaching,
+    /// Buckets written with DSSE-KMS, for `kms_bucket_keys`.
+    pub dsse: kms_bucket_keys::DsseBuckets,
     /// Caches of attribution; not part of the state.
     attributor: Attributor,
 }
@@ -306,6 +308,7 @@ impl Tables {
         self.kms_rates.add(&a, &common, s);
         self.sigv2.add(&a, &common, s);
         self.tls.add(&a, &common, s);
+        self.dsse.add(&a, &common, s);
     }
 
     /// Joins another partial into this one.
@@ -317,6 +320,7 @@ impl Tables {
         self.sigv2.merge(other.sigv2, &table);
         self.tls.merge(other.tls, &table);
         self.caching.merge(other.caching, &table);
+        self.dsse.merge(other.dsse, &table);
     }
 
     /// The partial state: the strings, the counts and every table's state.
@@ -330,6 +334,7 @@ impl Tables {
                 state_of(&self.sigv2)?,
                 state_of(&self.tls)?,
                 state_of(&self.caching)?,
+                state_of(&self.dsse)?,
             ],
         })
     }
@@ -349,6 +354,7 @@ impl Tables {
             sigv2: restore(&tables)?,
             tls: restore(&tables)?,
             caching: restore(&tables)?,
+            dsse: restore(&tables)?,
             attributor: Attributor::default(),
         })
     }
@@ -402,7 +408,7 @@ impl<'a> Rows<'a> {
         let kms_calls = kms_calls::rows(&t.kms_calls, &t.strings);
         Rows {
             cost: kms_cost::rows(&kms_calls),
-            bucket_keys: kms_bucket_keys::rows(&kms_calls),
+            bucket_keys: kms_bucket_keys::rows(&kms_calls, &t.dsse.names(&t.strings)),
             kms_calls,
             kms_rates: kms_rates::rows(&t.kms_rates, &t.strings),
             sigv2: sigv2_requests::rows(&t.sigv2, &t.strings),
