@@ -277,7 +277,7 @@ pub struct DeferredRecord {
     fields: Vec<(u32, u32)>,
 }
 
-const STRING_FIELDS: usize = 34;
+const STRING_FIELDS: usize = 36;
 const NONE: (u32, u32) = (u32::MAX, u32::MAX);
 
 impl DeferredRecord {
@@ -326,6 +326,7 @@ impl DeferredRecord {
                     cloudtrail_arn,
                     encryption_context_hash,
                     key_algorithm,
+                    server_side_encryption,
                 },
             s3:
                 S3EventData {
@@ -339,6 +340,7 @@ impl DeferredRecord {
                     cipher_suite: tls_cipher_suite,
                 },
             kms_key_arn,
+            response_server_side_encryption,
             odd_fields,
         } = *r;
         let values: [Option<&str>; STRING_FIELDS] = [
@@ -376,6 +378,8 @@ impl DeferredRecord {
             on_behalf_of_user_id,
             identity_store_arn,
             key_algorithm,
+            server_side_encryption,
+            response_server_side_encryption,
         ];
         let mut text = String::with_capacity(values.iter().flatten().map(|v| v.len()).sum());
         let mut fields = vec![NONE; STRING_FIELDS];
@@ -440,6 +444,7 @@ impl DeferredRecord {
                 cloudtrail_arn: s(18),
                 encryption_context_hash: self.encryption_context_hash,
                 key_algorithm: s(33),
+                server_side_encryption: s(34),
             },
             s3: S3EventData {
                 signature_version: s(19),
@@ -451,6 +456,7 @@ impl DeferredRecord {
                 cipher_suite: s(23),
             },
             kms_key_arn: s(24),
+            response_server_side_encryption: s(35),
             odd_fields: self.odd_fields,
         }
     }
@@ -765,6 +771,8 @@ mod tests {
         r.user_agent = Some("aws-sdk-go-v2/1.24.0 <script>\"");
         r.request.encryption_context_hash = Some(42);
         r.tls.version = Some("TLSv1.1");
+        r.request.server_side_encryption = Some("aws:kms:dsse");
+        r.response_server_side_encryption = Some("aws:kms");
         let d = DeferredRecord::new(&r, uuid_key(S).expect("uuid"), None);
         assert_eq!(format!("{:?}", d.as_record()), format!("{r:?}"));
     }

@@ -568,6 +568,289 @@ fn data_key_caching_candidates_count_calls_a_cache_would_serve() {
     );
 }
 
+/// The KMS Developer Guide's "Decrypt" CloudTrail example (ct-decrypt.md, the first
+/// example), at another time and with its own event id: IAM user Alice decrypts directly
+/// (`sourceIPAddress` an address, no `invokedBy`) under `Department`/`Project`.
+fn documented_decrypt(n: u32, time: &str) -> Value {
+    json!({
+        "eventVersion": "1.05",
+        "userIdentity": {
+            "type": "IAMUser",
+            "principalId": "EX_PRINCIPAL_ID",
+            "arn": "arn:aws:iam::111122223333:user/Alice",
+            "accountId": "111122223333",
+            "accessKeyId": "EXAMPLE_KEY_ID",
+            "userName": "Alice"
+        },
+        "eventTime": time,
+        "eventSource": "kms.amazonaws.com",
+        "eventName": "Decrypt",
+        "awsRegion": "us-west-2",
+        "sourceIPAddress": "192.0.2.0",
+        "userAgent": "AWS Internal",
+        "requestParameters": {
+            "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
+            "keyId": DOC_KEY,
+            "encryptionContext": {"Department": "Engineering", "Project": "Alpha"}
+        },
+        "responseElements": null,
+        "requestID": "12345126-30d5-4b28-98b9-9153da559963",
+        "eventID": event_id(n),
+        "readOnly": true,
+        "resources": [{"accountId": "111122223333", "type": "AWS::KMS::Key", "ARN": DOC_KEY}],
+        "eventType": "AwsApiCall",
+        "recipientAccountId": "111122223333"
+    })
+}
+
+const DOC_ACCOUNT: &str = "111122223333";
+const DOC_KEY: &str = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+#[test]
+fn direct_decrypt_calls_are_caching_candidates_of_their_own() {
+    let mut t = Trail::new();
+    let mut records = Vec::new();
+    // Alice decrypts under one key and context seven times; 300 s windows from the epoch:
+    // [22:55:00, 23:00:00) holds 22:58:24, 22:58:25, 22:59:10, 22:59:59 (4 calls),
+    // [23:00:00, 23:05:00) holds 23:00:00, 23:03:00 (2), [23:20:00, 23:25:00) 23:20:00 (1).
+    // A cache would make 3 calls: 7 - 3 = 4 saved at most; busiest window 4. Two of them
+    // name the context's pairs in the other order: the same context to KMS.
+    for (i, time) in [
+        "22:58:24", "22:58:25", "22:59:10", "22:59:59", "23:00:00", "23:03:00", "23:20:00",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut r = documented_decrypt(i as u32, &format!("2020-07-27T{time}Z"));
+        if i % 3 == 1 {
+            r["requestParameters"]["encryptionContext"] =
+                json!({"Project": "Alpha", "Department": "Engineering"});
+        }
+        records.push(r);
+    }
+    // The KMS Developer Guide's "GenerateDataKey" example (ct-generatedatakey.md) by Alice
+    // under the same key and context, twice in [22:55:00, 23:00:00): its own row, one
+    // window, 2 - 1 = 1 saved. (The example's key is a bare id; the ARN is in `resources`.)
+    for (i, time) in ["22:58:00", "22:58:10"].iter().enumerate() {
+        let mut r = documented_decrypt(10 + i as u32, &format!("2020-07-27T{time}Z"));
+        r["eventName"] = json!("GenerateDataKey");
+        r["requestParameters"] = json!({
+            "keyId": "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "keySpec": "AES_256",
+            "encryptionContext": {"Department": "Engineering", "Project": "Alpha"}
+        });
+        records.push(r);
+    }
+    // An AWS service decrypting for Alice (the guide's later example logs `sourceIPAddress:
+    // AWS Internal`): not a direct call, not a candidate, however often.
+    for i in 0..3 {
+        let mut r = documented_decrypt(20 + i, "2020-07-27T22:58:30Z");
+        r["sourceIPAddress"] = json!("AWS Internal");
+        records.push(r);
+    }
+    // Another context (the guide's second example), once: nothing to save, no row.
+    let mut other = documented_decrypt(30, "2020-07-27T22:58:40Z");
+    other["requestParameters"]["encryptionContext"] =
+        json!({"Department": "Development", "Purpose": "Test"});
+    records.push(other);
+    t.file(DOC_ACCOUNT, "us-west-2", "2020-07-27T23:25", records);
+
+    let out = tempfile::tempdir().expect("tempdir");
+    let report = analyze(&[&t.path()], out.path(), &[]);
+    let caching = rows(out.path(), "kms_data_key_caching.parquet");
+    assert_eq!(caching.len(), 2, "{caching:?}");
+    // Most saved first: the Decrypt row.
+    let (decrypt, generate) = (&caching[0], &caching[1]);
+    assert_eq!(decrypt["operation"].str(), Some("decrypt"));
+    assert_eq!(
+        decrypt["principal"].str(),
+        Some("arn:aws:iam::111122223333:user/Alice")
+    );
+    assert_eq!(decrypt["key_arn"].str(), Some(DOC_KEY));
+    assert_eq!(decrypt["calls"], Cell::Int(7));
+    assert_eq!(decrypt["cache_windows"], Cell::Int(3));
+    assert_eq!(decrypt["est_saved_calls"], Cell::Int(4));
+    assert_eq!(decrypt["busiest_window_calls"], Cell::Int(4));
+    assert_eq!(generate["operation"].str(), Some("generate_data_key"));
+    assert_eq!(generate["calls"], Cell::Int(2));
+    assert_eq!(generate["est_saved_calls"], Cell::Int(1));
+    assert_eq!(
+        decrypt["encryption_context_hash"], generate["encryption_context_hash"],
+        "one context, two cache entries"
+    );
+    // The summary keeps the conservative data key figure apart from the Decrypt upper bound.
+    let s = summary(out.path());
+    assert_eq!(s["kms"]["data_key_caching_est_saved_calls"], 1);
+    assert_eq!(s["kms"]["data_key_caching_decrypt_est_saved_calls_max"], 4);
+    assert!(report.contains("decrypt"), "{report}");
+}
+
+/// An S3 data event of a write to `bucket`, shaped like the S3 User Guide's CloudTrail
+/// PutObject example (cloudtrail-logging-understanding-s3-entries.md): the request's
+/// `x-amz-server-side-encryption` header in `requestParameters`, S3's response header in
+/// `responseElements`. `None` leaves the header out of that side.
+fn s3_write(
+    n: u32,
+    event: &str,
+    bucket: &str,
+    request_sse: Option<&str>,
+    response_sse: Option<&str>,
+) -> Value {
+    let mut request = json!({
+        "bucketName": bucket,
+        "Host": format!("{bucket}.s3.us-east-1.amazonaws.com"),
+        "key": format!("in/{n}.csv")
+    });
+    if let Some(sse) = request_sse {
+        request["x-amz-server-side-encryption"] = json!(sse);
+        request["x-amz-server-side-encryption-aws-kms-key-id"] = json!(KEY_A);
+    }
+    let mut response = json!({"x-amz-version-id": "001"});
+    if let Some(sse) = response_sse {
+        response["x-amz-server-side-encryption"] = json!(sse);
+        response["x-amz-server-side-encryption-aws-kms-key-id"] = json!(KEY_A);
+    }
+    json!({
+        "eventVersion": "1.08",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "arn": format!("arn:aws:sts::{A}:assumed-role/bi/s1"),
+            "accountId": A,
+            "sessionContext": {"sessionIssuer": {"arn": format!("arn:aws:iam::{A}:role/bi")}}
+        },
+        "eventTime": "2026-03-01T10:00:00Z",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": event,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "198.51.100.7",
+        "userAgent": "[aws-cli/2.15.0 md/awscrt#0.19.0 ua/2.0 os/linux#6.1]",
+        "requestParameters": request,
+        "responseElements": response,
+        "additionalEventData": {
+            "SignatureVersion": "SigV4",
+            "CipherSuite": "ECDHE-RSA-AES128-GCM-SHA256",
+            "bytesTransferredIn": 10,
+            "AuthenticationMethod": "AuthHeader"
+        },
+        "eventID": event_id(n),
+        "readOnly": false,
+        "resources": [
+            {"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{bucket}/in/{n}.csv")},
+            {"accountId": A, "type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{bucket}")}
+        ],
+        "eventType": "AwsApiCall",
+        "managementEvent": false,
+        "recipientAccountId": A,
+        "eventCategory": "Data"
+    })
+}
+
+#[test]
+fn dsse_kms_buckets_get_no_bucket_key_advice() {
+    let mut t = Trail::new();
+    let mut records = Vec::new();
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    // `dual-layer`: a PutObject asked for DSSE-KMS (request and response header). Its KMS
+    // calls look like SSE-KMS ones (object ARNs): 4 Decrypts in 10:00 and a GenerateDataKey
+    // at 10:30. As SSE-KMS that would be bucket_key_off with 5 - 2 = 3 saved (one Decrypt
+    // and one GenerateDataKey slot in 10:00 remain); S3 Bucket Keys aren't supported for
+    // DSSE-KMS, so all 5 remain and 0 are saved.
+    records.push(s3_write(
+        next(),
+        "PutObject",
+        "dual-layer",
+        Some("aws:kms:dsse"),
+        Some("aws:kms:dsse"),
+    ));
+    for i in 0..4 {
+        records.push(via_s3(
+            next(),
+            &format!("2026-03-01T10:0{i}:00Z"),
+            "bi",
+            "dual-layer",
+            Some(&format!("d/{i}.csv")),
+            "Decrypt",
+        ));
+    }
+    records.push(via_s3(
+        next(),
+        "2026-03-01T10:30:00Z",
+        "bi",
+        "dual-layer",
+        Some("w/0"),
+        "GenerateDataKey",
+    ));
+    // `dual-default`: a CopyObject without the header, DSSE-KMS chosen by the bucket's
+    // default encryption: only S3's response header says so. 2 Decrypts: 0 saved.
+    records.push(s3_write(
+        next(),
+        "CopyObject",
+        "dual-default",
+        None,
+        Some("aws:kms:dsse"),
+    ));
+    for i in 0..2 {
+        records.push(via_s3(
+            next(),
+            &format!("2026-03-01T10:1{i}:00Z"),
+            "bi",
+            "dual-default",
+            Some(&format!("d/{i}.csv")),
+            "Decrypt",
+        ));
+    }
+    // `single-layer`: SSE-KMS writes. 3 Decrypts in 10:00: one would remain, 2 saved.
+    records.push(s3_write(
+        next(),
+        "PutObject",
+        "single-layer",
+        Some("aws:kms"),
+        Some("aws:kms"),
+    ));
+    for i in 0..3 {
+        records.push(via_s3(
+            next(),
+            &format!("2026-03-01T10:2{i}:00Z"),
+            "bi",
+            "single-layer",
+            Some(&format!("d/{i}.csv")),
+            "Decrypt",
+        ));
+    }
+    t.file(A, "us-east-1", "2026-03-01T11:05", records);
+
+    let out = tempfile::tempdir().expect("tempdir");
+    let report = analyze(&[&t.path()], out.path(), &[]);
+    let keys = rows(out.path(), "kms_bucket_keys.parquet");
+    let bucket = |name: &str| {
+        keys.iter()
+            .find(|r| r["s3_bucket"].str() == Some(name))
+            .unwrap_or_else(|| panic!("no row for {name}: {keys:?}"))
+    };
+    let dual = bucket("dual-layer");
+    assert_eq!(dual["bucket_status"].str(), Some("dsse_kms"));
+    assert_eq!(dual["object_arn_calls"], Cell::Int(5));
+    assert_eq!(dual["est_calls_with_bucket_key"], Cell::Int(5));
+    assert_eq!(dual["est_saved_calls"], Cell::Int(0));
+    assert_eq!(float(&dual["est_saved_usd_per_month"]), 0.0);
+    let default = bucket("dual-default");
+    assert_eq!(default["bucket_status"].str(), Some("dsse_kms"));
+    assert_eq!(default["est_saved_calls"], Cell::Int(0));
+    let single = bucket("single-layer");
+    assert_eq!(single["bucket_status"].str(), Some("bucket_key_off"));
+    assert_eq!(single["est_calls_with_bucket_key"], Cell::Int(1));
+    assert_eq!(single["est_saved_calls"], Cell::Int(2));
+    assert_eq!(summary(out.path())["kms"]["bucket_key_est_saved_calls"], 2);
+    // The report advises only the SSE-KMS bucket.
+    assert!(report.contains("single-layer"), "{report}");
+    assert!(!report.contains("dual-layer"), "{report}");
+    assert!(!report.contains("dual-default"), "{report}");
+}
+
 #[test]
 fn a_requested_range_the_input_covers_only_in_part_is_warned_about() {
     let mut t = Trail::new();

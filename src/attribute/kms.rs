@@ -233,6 +233,70 @@ pub fn s3_bucket_of(s3_arn: &str) -> Option<(&str, bool)> {
     }
 }
 
+/// Which request of the AWS Encryption SDK's caching cryptographic materials manager a
+/// direct KMS call answers: the `operation` column of `kms_data_key_caching`.
+///
+/// AWS Encryption SDK Developer Guide, "Data key caching details"
+/// (https://docs.aws.amazon.com/encryption-sdk/latest/developer-guide/data-caching-details.html),
+/// "How data key caching works": "When you use data key caching in a request to encrypt or
+/// decrypt data, the AWS Encryption SDK first searches the cache for a data key that matches
+/// the request", and every compatible caching CMM requires these properties of the cached
+/// materials to match the request: the algorithm suite, the encryption context (even when
+/// empty), the partition name and, for decryption only, the encrypted data keys. "Cached
+/// Entries for Decryption Requests" hold the plaintext data key a `Decrypt` call returned.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub enum CacheOperation {
+    /// Encryption materials: GenerateDataKey and GenerateDataKeyWithoutPlaintext.
+    GenerateDataKey,
+    /// Decryption materials: Decrypt.
+    Decrypt,
+}
+
+impl CacheOperation {
+    pub fn of(event_name: &str) -> Option<CacheOperation> {
+        match event_name {
+            "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" => {
+                Some(CacheOperation::GenerateDataKey)
+            }
+            "Decrypt" => Some(CacheOperation::Decrypt),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheOperation::GenerateDataKey => "generate_data_key",
+            CacheOperation::Decrypt => "decrypt",
+        }
+    }
+}
+
+/// The `x-amz-server-side-encryption` value of dual-layer server-side encryption with KMS
+/// keys (DSSE-KMS). S3 User Guide, "Using dual-layer server-side encryption with AWS KMS keys
+/// (DSSE-KMS)" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingDSSEncryption.html):
+/// its bucket policy denies `s3:PutObject` unless `s3:x-amz-server-side-encryption` is
+/// `aws:kms:dsse`; the S3 API's server-side encryption values are `AES256 | aws:kms |
+/// aws:kms:dsse` (API Reference, ServerSideEncryptionByDefault).
+pub const DSSE_KMS: &str = "aws:kms:dsse";
+
+/// True when an S3 event's logged request or response header says the object was written
+/// with DSSE-KMS. S3 logs request headers in `requestParameters` and response headers in
+/// `responseElements`: the S3 User Guide's "CloudTrail log file entries for Amazon S3 and S3
+/// on Outposts" PutObject example carries `"x-amz-server-side-encryption"` in both
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/cloudtrail-logging-understanding-s3-entries.html).
+/// The response header names the encryption the object was stored with (S3 API Reference,
+/// PutObject response: "the server-side encryption algorithm used when you store this
+/// object"), so it should tell also when the bucket's default encryption chose DSSE-KMS.
+/// Matched case-insensitively: that example logs `Aes256` for `AES256`.
+pub fn is_dsse_kms(request_sse: Option<&str>, response_sse: Option<&str>) -> bool {
+    [request_sse, response_sse]
+        .into_iter()
+        .flatten()
+        .any(|v| v.eq_ignore_ascii_case(DSSE_KMS))
+}
+
 /// The key a call used: the `AWS::KMS::Key` resource, else `keyId` when it is a full ARN
 /// (a bare id or alias cannot be told apart from another account's key of the same name).
 pub fn key_arn<'a>(resource_arn: Option<&'a str>, key_id: Option<&'a str>) -> Option<&'a str> {
@@ -543,6 +607,27 @@ mod tests {
             CallerKind::of(Some("AWS Internal"), None),
             CallerKind::AwsService
         );
+    }
+
+    #[test]
+    fn cached_operations_are_data_key_generation_and_decrypt() {
+        assert_eq!(
+            CacheOperation::of("GenerateDataKeyWithoutPlaintext"),
+            Some(CacheOperation::GenerateDataKey)
+        );
+        assert_eq!(CacheOperation::of("Decrypt"), Some(CacheOperation::Decrypt));
+        assert_eq!(CacheOperation::of("GenerateDataKeyPair"), None);
+        assert_eq!(CacheOperation::of("ReEncrypt"), None);
+    }
+
+    #[test]
+    fn dsse_kms_is_read_from_the_request_or_the_response_header() {
+        assert!(is_dsse_kms(Some("aws:kms:dsse"), None));
+        assert!(is_dsse_kms(None, Some("aws:kms:dsse")));
+        assert!(is_dsse_kms(Some("AWS:KMS:DSSE"), Some("aws:kms:dsse")));
+        assert!(!is_dsse_kms(Some("aws:kms"), Some("aws:kms")));
+        assert!(!is_dsse_kms(Some("Aes256"), None));
+        assert!(!is_dsse_kms(None, None));
     }
 
     #[test]

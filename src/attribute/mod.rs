@@ -40,9 +40,10 @@ pub struct KmsFacts<'a> {
     /// The custom key store whose own quota the call also counts against.
     pub custom_key_store: Option<&'a str>,
     pub throttled: bool,
-    /// Encryption context fingerprint of a direct data key request: what a data key cache
-    /// would key on (`kms_data_key_caching`); `None` for every other call.
-    pub cacheable_context: Option<u64>,
+    /// What a data key cache would key on (`kms_data_key_caching`): the operation and the
+    /// encryption context fingerprint of a direct GenerateDataKey* or Decrypt call; `None` for
+    /// every other call.
+    pub cacheable_context: Option<(kms::CacheOperation, u64)>,
 }
 
 /// The S3 request of a record: how it was signed, when that is SigV2.
@@ -104,6 +105,9 @@ pub struct Attribution<'a> {
     pub kms: Option<KmsFacts<'a>>,
     pub sigv2: Option<SigV2Facts<'a>>,
     pub vpce: Option<VpceFacts<'a>>,
+    /// The bucket of an S3 write logged with DSSE-KMS (`x-amz-server-side-encryption:
+    /// aws:kms:dsse`): S3 Bucket Keys are not supported for it (`kms_bucket_keys`).
+    pub dsse_bucket: Option<&'a str>,
     /// `tlsDetails.tlsVersion` when older than TLS 1.2.
     pub legacy_tls: Option<&'a str>,
     /// `tlsDetails.cipherSuite`, else S3's `additionalEventData.CipherSuite`.
@@ -119,6 +123,7 @@ impl Attribution<'_> {
             && self.sigv2.is_none()
             && self.legacy_tls.is_none()
             && self.vpce.is_none()
+            && self.dsse_bucket.is_none()
     }
 }
 
@@ -211,6 +216,13 @@ impl Attributor {
                 bucket: r.request.bucket_name,
                 auth_method: r.s3.authentication_method,
             }),
+            dsse_bucket: r.request.bucket_name.filter(|_| {
+                is_s3
+                    && kms::is_dsse_kms(
+                        r.request.server_side_encryption,
+                        r.response_server_side_encryption,
+                    )
+            }),
             legacy_tls,
             cipher_suite: r.tls.cipher_suite.or(r.s3.cipher_suite),
             client,
@@ -250,6 +262,7 @@ fn kms_facts<'a>(r: &Record<'a>) -> KmsFacts<'a> {
         cacheable_context: r
             .request
             .encryption_context_hash
-            .filter(|_| via_service.is_none()),
+            .filter(|_| via_service.is_none())
+            .and_then(|h| Some((kms::CacheOperation::of(r.event_name?)?, h))),
     }
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::kms_insights::KmsInsights;
 use super::warnings::Warning;
+use crate::attribute::kms::CacheOperation;
 use crate::config::AnalyzeConfig;
 use crate::failure::Failure;
 use crate::pipeline::Analysis;
@@ -137,8 +138,11 @@ pub struct KmsSummary {
     pub usd_per_month: Option<f64>,
     pub usd_per_month_after_free_tier: Option<f64>,
     pub bucket_key_est_saved_calls: u64,
+    /// Data key generation rows of kms_data_key_caching (their estimate is conservative).
     pub data_key_caching_est_saved_calls: u64,
     pub cache_max_age_seconds: i64,
+    /// Decrypt rows of kms_data_key_caching: an upper bound, so never added to the above.
+    pub data_key_caching_decrypt_est_saved_calls_max: u64,
 }
 
 #[derive(Serialize)]
@@ -255,9 +259,19 @@ fn kms_summary(i: &KmsInsights<'_>) -> KmsSummary {
         usd_per_month: p.map(|p| p.usd(p.per_month(calls))),
         usd_per_month_after_free_tier: i.usd_per_month_after_free_tier(),
         bucket_key_est_saved_calls: i.bucket_keys.iter().map(|b| b.saved_calls()).sum(),
-        data_key_caching_est_saved_calls: i.caching.iter().map(|c| c.group.saved()).sum(),
+        data_key_caching_est_saved_calls: caching_saved(i, CacheOperation::GenerateDataKey),
         cache_max_age_seconds: i.cache_max_age,
+        data_key_caching_decrypt_est_saved_calls_max: caching_saved(i, CacheOperation::Decrypt),
     }
+}
+
+/// Calls a data key cache would save, of one operation.
+fn caching_saved(i: &KmsInsights<'_>, operation: CacheOperation) -> u64 {
+    i.caching
+        .iter()
+        .filter(|c| c.operation == operation)
+        .map(|c| c.group.saved())
+        .sum()
 }
 
 pub fn write(path: &Path, summary: &Summary<'_>) -> Result<()> {

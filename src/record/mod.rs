@@ -64,12 +64,16 @@ pub struct RequestFacts<'a> {
     /// `encryptionContext."aws:cloudtrail:arn"`: CloudTrail encrypting its own logs.
     pub cloudtrail_arn: Option<&'a str>,
     /// Fingerprint of the whole `encryptionContext` (attribute::encryption_context), computed
-    /// only for data key generation calls: the data key caching analysis groups by it.
+    /// only for the calls a data key cache serves (`fingerprints_encryption_context`): the data
+    /// key caching analysis groups by it.
     pub encryption_context_hash: Option<u64>,
     /// What tells a KMS call's key type, and so its request quota (attribute::kms::QuotaClass):
     /// `encryptionAlgorithm` (Encrypt, Decrypt), `sourceEncryptionAlgorithm` (ReEncrypt),
     /// `signingAlgorithm` (Sign, Verify) or `keyPairSpec` (GenerateDataKeyPair*).
     pub key_algorithm: Option<&'a str>,
+    /// S3's `x-amz-server-side-encryption` request header, as S3 logs it in
+    /// `requestParameters` (S3 data events).
+    pub server_side_encryption: Option<&'a str>,
 }
 
 /// S3's `additionalEventData`, keys matched case-insensitively (`cipherSuite` is seen).
@@ -116,6 +120,9 @@ pub struct Record<'a> {
     pub tls: TlsDetails<'a>,
     /// `resources[].ARN` of the `AWS::KMS::Key` resource.
     pub kms_key_arn: Option<&'a str>,
+    /// S3's `x-amz-server-side-encryption` response header in `responseElements`: the
+    /// encryption S3 stored a written object with, also when the bucket's default chose it.
+    pub response_server_side_encryption: Option<&'a str>,
     /// Fields the analyses read that had an unexpected JSON type (read as unknown).
     pub odd_fields: u32,
 }
@@ -123,15 +130,24 @@ pub struct Record<'a> {
 pub const KMS_SOURCE: &str = "kms.amazonaws.com";
 
 /// KMS calls that return a new data key, the ones a data key cache (AWS Encryption SDK)
-/// serves: only their encryption context is fingerprinted while the record is parsed (the
-/// context is gone once the buffer is reused). Data key *pairs* are left out: the
-/// Encryption SDK does not cache them.
+/// serves on encryption. Data key *pairs* are left out: the Encryption SDK does not cache
+/// them.
 pub fn is_data_key_generation(event_name: &str) -> bool {
     matches!(
         event_name,
         "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext"
     )
 }
+
+/// KMS calls whose encryption context is fingerprinted while the record is parsed (the
+/// context is gone once the buffer is reused): data key generation, and `Decrypt`, since the
+/// Encryption SDK's caching CMM caches decryption materials too (attribute::kms::CacheOperation).
+pub fn fingerprints_encryption_context(event_name: &str) -> bool {
+    is_data_key_generation(event_name) || event_name == "Decrypt"
+}
+
+/// The `x-amz-server-side-encryption` header name, as S3 logs it.
+pub const SSE_HEADER: &str = "x-amz-server-side-encryption";
 pub const S3_SOURCE: &str = "s3.amazonaws.com";
 
 /// Reads a boolean field (`readOnly`); old records write it as a string (`"true"`).
@@ -173,6 +189,7 @@ impl<'a> Record<'a> {
         let mut event_source = None;
         let mut request_parameters = None;
         let mut additional = None;
+        let mut response = None;
         let mut resources = None;
         let odd = &mut r.odd_fields;
         for (key, value) in obj.iter() {
@@ -197,6 +214,7 @@ impl<'a> Record<'a> {
                 // Read after the loop, once eventSource says whether they matter.
                 "requestParameters" => request_parameters = Some(value),
                 "additionalEventData" => additional = Some(value),
+                "responseElements" => response = Some(value),
                 "resources" => resources = Some(value),
                 _ => {}
             }
@@ -211,7 +229,7 @@ impl<'a> Record<'a> {
             KMS_SOURCE => {
                 if let Some(p) = request_parameters {
                     r.request = request_facts(p, odd);
-                    if r.event_name.is_some_and(is_data_key_generation) {
+                    if r.event_name.is_some_and(fingerprints_encryption_context) {
                         r.request.encryption_context_hash =
                             Some(encryption_context::hash(p.get("encryptionContext")));
                     }
@@ -229,6 +247,9 @@ impl<'a> Record<'a> {
                 }
                 if let Some(a) = additional {
                     r.s3 = s3_event_data(a, odd);
+                }
+                if let Some(resp) = response {
+                    r.response_server_side_encryption = server_side_encryption(resp, odd);
                 }
             }
             _ => {}
@@ -307,6 +328,9 @@ fn request_facts<'a>(v: Value<'_, 'a>, odd: &mut u32) -> RequestFacts<'a> {
             "sourceEncryptionAlgorithm" => {
                 facts.key_algorithm = facts.key_algorithm.or(string(value, odd))
             }
+            k if k.eq_ignore_ascii_case(SSE_HEADER) => {
+                facts.server_side_encryption = string(value, odd)
+            }
             "encryptionContext" => {
                 if let Some(ctx) = value.as_object() {
                     for (k, v) in ctx.iter() {
@@ -322,6 +346,14 @@ fn request_facts<'a>(v: Value<'_, 'a>, odd: &mut u32) -> RequestFacts<'a> {
         }
     }
     facts
+}
+
+/// `x-amz-server-side-encryption` of S3's `responseElements` (null for most reads).
+fn server_side_encryption<'a>(v: Value<'_, 'a>, odd: &mut u32) -> Option<&'a str> {
+    let obj = v.as_object()?;
+    obj.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(SSE_HEADER))
+        .and_then(|(_, value)| string(value, odd))
 }
 
 fn s3_event_data<'a>(v: Value<'_, 'a>, odd: &mut u32) -> S3EventData<'a> {
@@ -400,6 +432,43 @@ mod tests {
             assert_eq!(r.aws_region, None);
             assert_eq!(r.s3.signature_version, Some("SigV2"));
             assert_eq!(r.odd_fields, 3, "userAgent, userIdentity, cipherSuite");
+        });
+    }
+
+    #[test]
+    fn decrypt_contexts_are_fingerprinted_like_data_key_requests() {
+        let call = |name: &str| {
+            format!(
+                r#"{{"eventTime":"2026-03-01T01:02:03Z","eventSource":"kms.amazonaws.com",
+                "eventName":"{name}","requestParameters":{{"encryptionContext":{{"a":"1"}}}}}}"#
+            )
+        };
+        let hash =
+            |name: &str| with_record(&call(name), |r| r.unwrap().request.encryption_context_hash);
+        assert!(hash("Decrypt").is_some());
+        assert_eq!(hash("Decrypt"), hash("GenerateDataKey"));
+        assert_eq!(hash("Encrypt"), None);
+    }
+
+    #[test]
+    fn s3_server_side_encryption_is_read_from_request_and_response() {
+        // Shaped like the S3 User Guide's CloudTrail PutObject example.
+        let json = r#"{"eventTime":"2026-03-01T01:02:03Z","eventSource":"s3.amazonaws.com",
+            "eventName":"PutObject","requestParameters":{"bucketName":"b","Key":"k",
+              "x-amz-server-side-encryption":"aws:kms:dsse"},
+            "responseElements":{"x-amz-version-id":"001","X-Amz-Server-Side-Encryption":"aws:kms:dsse"}}"#;
+        with_record(json, |r| {
+            let r = r.unwrap();
+            assert_eq!(r.request.server_side_encryption, Some("aws:kms:dsse"));
+            assert_eq!(r.response_server_side_encryption, Some("aws:kms:dsse"));
+        });
+        let read = r#"{"eventTime":"2026-03-01T01:02:03Z","eventSource":"s3.amazonaws.com",
+            "eventName":"GetObject","requestParameters":{"bucketName":"b"},"responseElements":null}"#;
+        with_record(read, |r| {
+            let r = r.unwrap();
+            assert_eq!(r.request.server_side_encryption, None);
+            assert_eq!(r.response_server_side_encryption, None);
+            assert_eq!(r.odd_fields, 0);
         });
     }
 

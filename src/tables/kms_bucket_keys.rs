@@ -1,5 +1,16 @@
 //! `kms_bucket_keys.parquet`: KMS calls S3 made for one principal on one bucket, and what an
-//! S3 Bucket Key would save; derived from `kms_calls` (no accumulator of its own).
+//! S3 Bucket Key would save; derived from `kms_calls`, plus the buckets S3 data events show
+//! written with DSSE-KMS ([`DsseBuckets`], the one accumulator of this module).
+//!
+//! DSSE-KMS buckets get no advice and no estimate: "S3 Bucket Keys aren't supported for
+//! DSSE-KMS" (S3 User Guide, "Using dual-layer server-side encryption with AWS KMS keys
+//! (DSSE-KMS)", https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingDSSEncryption.html).
+//! The KMS record S3 makes for a DSSE-KMS object is not documented to differ from an SSE-KMS
+//! one (the same `aws:s3:arn` context), so the KMS record cannot tell; the S3 data event of
+//! the write can (attribute::kms::is_dsse_kms). A bucket with at least one write logged with
+//! DSSE-KMS in the run is `dsse_kms`: its object-ARN calls may be DSSE-KMS objects', which no
+//! Bucket Key would relieve, so none is counted as saved. Without S3 data events in the
+//! input (they are off by default), a DSSE-KMS bucket cannot be told from an SSE-KMS one.
 //!
 //! The estimate: with an S3 Bucket Key, S3 asks KMS for a bucket-level key and reuses it for
 //! a limited time for the same requester, instead of one data key per object. S3 keeps one
@@ -13,19 +24,55 @@
 //! operation) in which it calls at all. Both choices over-count what remains, so the
 //! savings are a lower bound (AWS quotes "up to 99%").
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use rustc_hash::FxHashSet;
+use serde::{Deserialize, Serialize};
+
 use super::columns::{self, Column};
-use super::intern::Interner;
+use super::intern::{Interner, Sym};
 use super::kms_calls;
 use super::projection::Projection;
 use super::sessions::Sessions;
+use super::{Common, TableAccumulator};
+use crate::attribute::Attribution;
 use crate::attribute::kms::CallerKind;
 
 pub const FILE: &str = "kms_bucket_keys.parquet";
 
 type Text<'a> = Option<&'a str>;
+
+/// Buckets seen written with DSSE-KMS (S3 data events), by name: bucket names are unique.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct DsseBuckets {
+    pub buckets: FxHashSet<Sym>,
+}
+
+impl TableAccumulator for DsseBuckets {
+    const NAME: &'static str = "kms_bucket_keys_dsse";
+
+    fn add(&mut self, a: &Attribution<'_>, _: &Common, strings: &mut Interner) {
+        if let Some(bucket) = a.dsse_bucket {
+            self.buckets.insert(strings.intern(bucket));
+        }
+    }
+
+    fn merge(&mut self, other: Self, table: &[Sym]) {
+        self.buckets
+            .extend(other.buckets.into_iter().map(|b| table[b as usize]));
+    }
+}
+
+impl DsseBuckets {
+    /// The buckets' names.
+    pub fn names<'a>(&self, strings: &'a Interner) -> BTreeSet<&'a str> {
+        self.buckets
+            .iter()
+            .filter_map(|&b| strings.resolve(b))
+            .collect()
+    }
+}
 
 /// One row: a principal's SSE-KMS calls on one bucket.
 #[derive(Debug, Clone)]
@@ -65,6 +112,8 @@ pub enum BucketStatus {
     OnWithOlderObjects,
     /// Only bucket ARNs: nothing to do.
     On,
+    /// Written with DSSE-KMS: S3 Bucket Keys are not supported, nothing to do or estimate.
+    DsseKms,
 }
 
 impl BucketStatus {
@@ -73,6 +122,7 @@ impl BucketStatus {
             BucketStatus::Off => "bucket_key_off",
             BucketStatus::OnWithOlderObjects => "bucket_key_on_older_objects",
             BucketStatus::On => "bucket_key_on",
+            BucketStatus::DsseKms => "dsse_kms",
         }
     }
 
@@ -83,12 +133,17 @@ impl BucketStatus {
                 "Bucket Key on: re-copy the objects written before it (S3 Batch Operations copy)"
             }
             BucketStatus::On => "Bucket Key on",
+            BucketStatus::DsseKms => "DSSE-KMS: S3 Bucket Keys are not supported",
         }
     }
 }
 
-/// The rows, most saved calls first.
-pub fn rows<'a>(calls: &[kms_calls::Row<'a>], strings: &'a Interner) -> Vec<Row<'a>> {
+/// The rows, most saved calls first; `dsse` are the buckets written with DSSE-KMS.
+pub fn rows<'a>(
+    calls: &[kms_calls::Row<'a>],
+    strings: &'a Interner,
+    dsse: &BTreeSet<&str>,
+) -> Vec<Row<'a>> {
     type Group<'a> = (Text<'a>, Text<'a>, &'a str, Text<'a>);
     struct Acc<'a> {
         object: u64,
@@ -145,9 +200,19 @@ pub fn rows<'a>(calls: &[kms_calls::Row<'a>], strings: &'a Interner) -> Vec<Row<
         .into_iter()
         .map(|((account_id, region, s3_bucket, principal), g)| {
             let bucket_status = match buckets.get(s3_bucket) {
+                _ if dsse.contains(s3_bucket) => BucketStatus::DsseKms,
                 Some((true, true)) => BucketStatus::OnWithOlderObjects,
                 Some((true, false)) => BucketStatus::On,
                 _ => BucketStatus::Off,
+            };
+            // No Bucket Key for DSSE-KMS: every object-ARN call would remain.
+            let calls_with_bucket_key = if bucket_status == BucketStatus::DsseKms {
+                g.object
+            } else {
+                g.slots
+                    .values()
+                    .map(|(calls, sessions)| sessions.count().clamp(1, *calls))
+                    .sum()
             };
             Row {
                 account_id,
@@ -156,11 +221,7 @@ pub fn rows<'a>(calls: &[kms_calls::Row<'a>], strings: &'a Interner) -> Vec<Row<
                 principal,
                 object_arn_calls: g.object,
                 bucket_arn_calls: g.bucket,
-                calls_with_bucket_key: g
-                    .slots
-                    .values()
-                    .map(|(calls, sessions)| sessions.count().clamp(1, *calls))
-                    .sum(),
+                calls_with_bucket_key,
                 bucket_status,
                 sessions: g.sessions.count(),
                 example_session: g.sessions.example(strings),
@@ -199,7 +260,7 @@ pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
         }),
         c.text(
             "bucket_status",
-            "bucket_key_off, bucket_key_on_older_objects or bucket_key_on",
+            "bucket_key_off, bucket_key_on_older_objects, bucket_key_on or dsse_kms",
             |o| Some(o.row.bucket_status.as_str()),
         ),
         c.int(
@@ -214,7 +275,8 @@ pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
         ),
         c.int(
             "est_calls_with_bucket_key",
-            "What would remain: one per requester (session) per hour, key and operation",
+            "What would remain: one per requester (session) per hour, key and operation \
+             (dsse_kms: all of them)",
             |o| o.row.calls_with_bucket_key as i64,
         ),
         c.int(

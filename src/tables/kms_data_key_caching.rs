@@ -1,5 +1,24 @@
-//! `kms_data_key_caching.parquet`: data key caching candidates (AWS Encryption SDK): direct callers that ask KMS for a new
-//! data key again and again under the same key and the same encryption context.
+//! `kms_data_key_caching.parquet`: data key caching candidates (AWS Encryption SDK): direct
+//! callers that ask KMS for a new data key, or to decrypt one, again and again under the same
+//! key and the same encryption context.
+//!
+//! Both kinds of call are cached by the Encryption SDK's caching cryptographic materials
+//! manager (AWS Encryption SDK Developer Guide, "Data key caching details", "How data key
+//! caching works": "When you use data key caching in a request to encrypt or decrypt data,
+//! the AWS Encryption SDK first searches the cache for a data key that matches the request";
+//! https://docs.aws.amazon.com/encryption-sdk/latest/developer-guide/data-caching-details.html).
+//! A cached entry is reused only when the algorithm suite, the encryption context (even
+//! when empty) and the partition match, and, for decryption only, the encrypted data keys
+//! (same page). So the groups are (principal, key, context) per `operation`
+//! (attribute::kms::CacheOperation): `generate_data_key` rows (GenerateDataKey and
+//! GenerateDataKeyWithoutPlaintext) and `decrypt` rows are never merged.
+//!
+//! For `decrypt` rows the estimate is an upper bound: a decryption hit also needs the same
+//! encrypted data keys, i.e. messages encrypted under one (cached) data key, and CloudTrail
+//! does not log the ciphertext a Decrypt call was given. Calls of one group within a window
+//! may carry different encrypted data keys, each its own cache entry; this counts them as one.
+//! For `generate_data_key` rows nothing like it applies (encryption materials are matched on
+//! suite, context and partition), and the estimate below is conservative.
 //!
 //! A cache with a maximum age of `max_age` seconds serves every call of one (principal, key,
 //! context) within its entry's lifetime from one KMS call. Time is cut into fixed windows of
@@ -25,6 +44,7 @@ use super::intern::{Interner, Sym};
 use super::projection::Projection;
 use super::{Common, TableAccumulator};
 use crate::attribute::Attribution;
+use crate::attribute::kms::CacheOperation;
 
 pub const FILE: &str = "kms_data_key_caching.parquet";
 
@@ -40,6 +60,8 @@ pub struct CachingKey {
     pub key_arn: Sym,
     /// `attribute::encryption_context` fingerprint.
     pub context: u64,
+    /// Encryption materials (data key generation) or decryption materials (Decrypt).
+    pub operation: CacheOperation,
 }
 
 impl CachingKey {
@@ -50,6 +72,7 @@ impl CachingKey {
             principal: table[self.principal as usize],
             key_arn: table[self.key_arn as usize],
             context: self.context,
+            operation: self.operation,
         }
     }
 }
@@ -131,7 +154,7 @@ impl TableAccumulator for DataKeyCaching {
 
     fn add(&mut self, a: &Attribution<'_>, c: &Common, strings: &mut Interner) {
         let Some(kms) = &a.kms else { return };
-        let Some(context) = kms.cacheable_context else {
+        let Some((operation, context)) = kms.cacheable_context else {
             return;
         };
         let key = CachingKey {
@@ -140,6 +163,7 @@ impl TableAccumulator for DataKeyCaching {
             principal: c.principal,
             key_arn: strings.intern_opt(kms.key_arn),
             context,
+            operation,
         };
         self.add_call(key, a.event_time);
     }
@@ -152,7 +176,7 @@ impl TableAccumulator for DataKeyCaching {
     }
 }
 
-/// One (principal, key, encryption context) of direct data key requests a cache could serve.
+/// One (principal, key, encryption context, operation) of direct calls a cache could serve.
 #[derive(Debug, Clone)]
 pub struct Row<'a> {
     pub account_id: Option<&'a str>,
@@ -160,6 +184,7 @@ pub struct Row<'a> {
     pub principal: Option<&'a str>,
     pub key_arn: Option<&'a str>,
     pub context: u64,
+    pub operation: CacheOperation,
     pub group: &'a CachingGroup,
 }
 
@@ -183,18 +208,28 @@ pub fn rows<'a>(table: &'a DataKeyCaching, strings: &'a Interner) -> Vec<Row<'a>
             principal: s(k.principal),
             key_arn: s(k.key_arn),
             context: k.context,
+            operation: k.operation,
             group,
         })
         .collect();
     rows.sort_by(|a, b| {
         b.group.saved().cmp(&a.group.saved()).then(
-            (a.account_id, a.region, a.principal, a.key_arn, a.context).cmp(&(
-                b.account_id,
-                b.region,
-                b.principal,
-                b.key_arn,
-                b.context,
-            )),
+            (
+                a.account_id,
+                a.region,
+                a.principal,
+                a.key_arn,
+                a.context,
+                a.operation,
+            )
+                .cmp(&(
+                    b.account_id,
+                    b.region,
+                    b.principal,
+                    b.key_arn,
+                    b.context,
+                    b.operation,
+                )),
         )
     });
     rows
@@ -220,9 +255,11 @@ pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
             "Fingerprint of the whole encryption context, 16 hex digits",
             |o| Some(o.hex.as_str()),
         ),
-        c.int("calls", "Data key requests of the group", |o| {
-            o.row.group.calls as i64
-        }),
+        c.int(
+            "calls",
+            "Calls of the group (data key requests, or Decrypt calls)",
+            |o| o.row.group.calls as i64,
+        ),
         c.int(
             "cache_max_age_seconds",
             "The cache's maximum age (--cache-max-age)",
@@ -249,6 +286,11 @@ pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
         ),
         c.timestamp("first_seen", "Earliest call", |o| o.row.group.first_seen),
         c.timestamp("last_seen", "Latest call", |o| o.row.group.last_seen),
+        c.text(
+            "operation",
+            "generate_data_key (GenerateDataKey, GenerateDataKeyWithoutPlaintext) or decrypt (an upper bound)",
+            |o| Some(o.row.operation.as_str()),
+        ),
     ]
 }
 
@@ -282,6 +324,7 @@ mod tests {
             principal: 3,
             key_arn: 4,
             context,
+            operation: CacheOperation::GenerateDataKey,
         }
     }
 
@@ -302,6 +345,23 @@ mod tests {
         assert_eq!((g.calls, g.windows(), g.saved()), (14, 3, 11));
         assert_eq!(g.busiest_window(), 10);
         assert_eq!(c.groups[&key(8)].saved(), 0);
+    }
+
+    #[test]
+    fn decrypt_and_data_key_calls_of_one_context_are_separate_entries() {
+        let mut c = DataKeyCaching::new(300);
+        let t0 = 1_772_323_200;
+        let decrypt = CachingKey {
+            operation: CacheOperation::Decrypt,
+            ..key(7)
+        };
+        for i in 0..3 {
+            c.add_call(key(7), t0 + i);
+            c.add_call(decrypt, t0 + i);
+        }
+        assert_eq!(c.groups.len(), 2);
+        assert_eq!(c.groups[&key(7)].saved(), 2);
+        assert_eq!(c.groups[&decrypt].saved(), 2);
     }
 
     #[test]

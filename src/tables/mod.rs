@@ -324,6 +324,8 @@ pub struct Tables {
     pub tls: tls_legacy::TlsLegacy,
     pub caching: kms_data_key_caching::DataKeyCaching,
     pub vpce: vpc_endpoint_events::VpcEndpointEvents,
+    /// Buckets written with DSSE-KMS, for `kms_bucket_keys`.
+    pub dsse: kms_bucket_keys::DsseBuckets,
     /// Caches of attribution; not part of the state.
     attributor: Attributor,
 }
@@ -359,6 +361,7 @@ impl Tables {
         self.sigv2.add(&a, &common, s);
         self.tls.add(&a, &common, s);
         self.vpce.add(&a, &common, s);
+        self.dsse.add(&a, &common, s);
     }
 
     /// Joins another partial into this one.
@@ -371,6 +374,7 @@ impl Tables {
         self.tls.merge(other.tls, &table);
         self.caching.merge(other.caching, &table);
         self.vpce.merge(other.vpce, &table);
+        self.dsse.merge(other.dsse, &table);
     }
 
     /// The partial state: the strings, the counts and every table's state.
@@ -385,6 +389,7 @@ impl Tables {
                 state_of(&self.tls)?,
                 state_of(&self.caching)?,
                 state_of(&self.vpce)?,
+                state_of(&self.dsse)?,
             ],
         })
     }
@@ -405,6 +410,7 @@ impl Tables {
             tls: restore(&tables)?,
             caching: restore(&tables)?,
             vpce: restore(&tables)?,
+            dsse: restore(&tables)?,
             attributor: Attributor::default(),
         })
     }
@@ -459,7 +465,7 @@ impl<'a> Rows<'a> {
         let kms_calls = kms_calls::rows(&t.kms_calls, &t.strings);
         Rows {
             cost: kms_cost::rows(&kms_calls, &t.strings),
-            bucket_keys: kms_bucket_keys::rows(&kms_calls, &t.strings),
+            bucket_keys: kms_bucket_keys::rows(&kms_calls, &t.strings, &t.dsse.names(&t.strings)),
             kms_calls,
             kms_rates: kms_rates::rows(&t.kms_rates, &t.strings),
             sigv2: sigv2_requests::rows(&t.sigv2, &t.strings),

@@ -15,6 +15,7 @@ use anyhow::{Context, Result};
 
 use super::format::{NAMES, dollars, esc, percent, thousands};
 use super::model::{Bar, Chart, Listing, Period, PrincipalToDo, ReportModel, Text};
+use crate::attribute::kms::CacheOperation;
 use crate::time::{SECONDS_PER_HOUR, format_rfc3339};
 
 fn text(s: Text<'_>) -> String {
@@ -695,13 +696,17 @@ fn caching(out: &mut String, model: &ReportModel<'_>) {
     }
     let _ = writeln!(
         out,
-        "<h2>Data key caching candidates</h2>\n<p class=\"note\">Direct GenerateDataKey calls (no AWS service in between) per principal, key and encryption context (a fingerprint of the whole context; aws-crypto-public-key left out). A cache (AWS Encryption SDK) with a maximum age of {} s (--cache-max-age) would make one call per {} s window with calls; it saves the rest.</p>\n<table><tr><th>principal</th><th>key</th><th>context</th><th class=\"n\">calls</th><th class=\"n\">windows</th><th class=\"n\">busiest window</th><th class=\"n\">est. saved</th><th class=\"n\">$/month saved</th></tr>",
+        "<h2>Data key caching candidates</h2>\n<p class=\"note\">Direct GenerateDataKey and Decrypt calls (no AWS service in between) per principal, key and encryption context (a fingerprint of the whole context; aws-crypto-public-key left out). A cache (AWS Encryption SDK) with a maximum age of {} s (--cache-max-age) would make one call per {} s window with calls; it saves the rest. For Decrypt that is an upper bound: a cached decryption is reused only for the same encrypted data keys, which CloudTrail does not log.</p>\n<table><tr><th>operation</th><th>principal</th><th>key</th><th>context</th><th class=\"n\">calls</th><th class=\"n\">windows</th><th class=\"n\">busiest window</th><th class=\"n\">est. saved</th><th class=\"n\">$/month saved</th></tr>",
         caching.max_age, caching.max_age
     );
     for c in caching.candidates.shown() {
         let _ = writeln!(
             out,
-            "<tr><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            match c.operation {
+                CacheOperation::GenerateDataKey => "GenerateDataKey",
+                CacheOperation::Decrypt => "Decrypt (at most)",
+            },
             text(c.principal),
             text(c.key_arn),
             esc(&c.context),

@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::attribute::kms::{
-    DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH, Quota, QuotaClass, Quotas,
+    CacheOperation, DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH, Quota, QuotaClass, Quotas,
 };
 use crate::attribute::sigv2::Signing;
 use crate::output::kms_insights::{BucketStatus, KmsInsights, Projection, RecurringSpike};
@@ -233,9 +233,12 @@ pub struct BucketCandidate<'a> {
     pub principals: Listing<BucketPrincipal<'a>>,
 }
 
-/// A principal, key and encryption context of direct data key calls a cache would serve.
+/// A principal, key and encryption context of direct data key or Decrypt calls a cache would
+/// serve.
 #[derive(Debug, Clone)]
 pub struct CachingCandidate<'a> {
+    /// Data key generation or Decrypt (whose estimate is an upper bound).
+    pub operation: CacheOperation,
     pub principal: Text<'a>,
     pub key_arn: Text<'a>,
     /// The context's fingerprint, 16 hex digits.
@@ -644,7 +647,7 @@ fn bucket_keys<'a>(
             let todo = match status {
                 BucketStatus::Off => "enable Bucket Key + re-copy",
                 BucketStatus::OnWithOlderObjects => "Bucket Key on: re-copy old objects",
-                BucketStatus::On => return None,
+                BucketStatus::On | BucketStatus::DsseKms => return None,
             };
             let object_arn_calls = principals.iter().map(|p| p.object_arn_calls).sum();
             if object_arn_calls == 0 {
@@ -684,6 +687,7 @@ fn caching<'a>(insights: &KmsInsights<'a>) -> Vec<CachingCandidate<'a>> {
         .caching
         .iter()
         .map(|c| CachingCandidate {
+            operation: c.operation,
             principal: c.principal,
             key_arn: c.key_arn,
             context: c.context_hex(),
@@ -1322,6 +1326,8 @@ mod tests {
             bucket_row("mixed", "role/bi", 30, 1, 5, OnWithOlderObjects),
             bucket_row("mixed", "role/new", 0, 0, 9, OnWithOlderObjects),
             bucket_row("done", "role/bi", 0, 0, 40, On),
+            // DSSE-KMS: no Bucket Key possible, every call remains, no advice.
+            bucket_row("dual", "role/bi", 50, 50, 0, DsseKms),
         ];
         let buckets = bucket_keys(&rows, None, 10);
         let names: Vec<(&str, u64, u64)> = buckets

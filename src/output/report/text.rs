@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use super::format::{NAMES, dollars, percent, terminal_safe};
 use super::model::{Listing, PrincipalToDo, ReportModel, Text};
+use crate::attribute::kms::CacheOperation;
 use crate::time::format_rfc3339;
 
 fn show(s: Text<'_>) -> Cow<'_, str> {
@@ -265,18 +266,23 @@ fn data_key_caching(out: &mut String, model: &ReportModel<'_>) {
     }
     let _ = writeln!(
         out,
-        "\nData key caching candidates (direct GenerateDataKey calls per key and encryption context; a cache with a {} s maximum age would make one call per {} s window)",
+        "\nData key caching candidates (direct GenerateDataKey and Decrypt calls per key and encryption context; a cache with a {} s maximum age would make one call per {} s window; for decrypt, at most that many are saved: a hit needs the same encrypted data key)",
         caching.max_age, caching.max_age
     );
     let _ = writeln!(
         out,
-        "  {:>10} {:>10} {:>10} {:>16}  principal / key",
-        "calls", "est saved", "$/month", "context"
+        "  {:<8} {:>10} {:>10} {:>10} {:>16}  principal / key",
+        "op", "calls", "est saved", "$/month", "context"
     );
     for c in caching.candidates.shown() {
+        let op = match c.operation {
+            CacheOperation::GenerateDataKey => "data key",
+            CacheOperation::Decrypt => "decrypt",
+        };
         let _ = writeln!(
             out,
-            "  {:>10} {:>10} {:>10} {:>16}  {} / {}",
+            "  {:<8} {:>10} {:>10} {:>10} {:>16}  {} / {}",
+            op,
             c.calls,
             c.saved,
             usd(c.usd_per_month_saved),
