@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 use super::columns::{self, Column};
 use super::intern::{Interner, Sym};
 use super::projection::Projection;
+use super::sessions::Sessions;
 use super::{Common, TableAccumulator};
 use crate::attribute::Attribution;
 use crate::attribute::kms::CacheOperation;
@@ -85,6 +86,8 @@ pub struct CachingGroup {
     pub last_seen: i64,
     /// Window index (`eventTime / max_age`) -> calls in it.
     pub per_window: FxHashMap<u32, u32>,
+    /// The sessions that made the calls (a role's instances, each with a cache of its own).
+    pub sessions: Sessions,
 }
 
 impl CachingGroup {
@@ -101,9 +104,13 @@ impl CachingGroup {
         self.per_window.values().copied().max().map_or(0, u64::from)
     }
 
-    fn merge(&mut self, o: CachingGroup) {
+    fn merge(&mut self, o: CachingGroup, table: &[Sym]) {
+        self.sessions.merge(o.sessions, table);
         if self.calls == 0 {
-            *self = o;
+            self.calls = o.calls;
+            self.first_seen = o.first_seen;
+            self.last_seen = o.last_seen;
+            self.per_window = o.per_window;
             return;
         }
         self.calls += o.calls;
@@ -135,7 +142,8 @@ impl DataKeyCaching {
         }
     }
 
-    pub fn add_call(&mut self, key: CachingKey, event_time: i64) {
+    /// Counts one call; returns its group.
+    pub fn add_call(&mut self, key: CachingKey, event_time: i64) -> &mut CachingGroup {
         let window = u32::try_from(event_time.div_euclid(self.max_age)).unwrap_or(u32::MAX);
         let g = self.groups.entry(key).or_insert_with(|| CachingGroup {
             first_seen: event_time,
@@ -146,6 +154,7 @@ impl DataKeyCaching {
         g.first_seen = g.first_seen.min(event_time);
         g.last_seen = g.last_seen.max(event_time);
         *g.per_window.entry(window).or_default() += 1;
+        g
     }
 }
 
@@ -165,13 +174,16 @@ impl TableAccumulator for DataKeyCaching {
             context,
             operation,
         };
-        self.add_call(key, a.event_time);
+        let group = self.add_call(key, a.event_time);
+        if let Some(session) = a.session {
+            group.sessions.add(session, strings);
+        }
     }
 
     /// Joins another partial's groups; `table` maps its symbols to ours.
     fn merge(&mut self, other: DataKeyCaching, table: &[Sym]) {
         for (k, g) in other.groups {
-            self.groups.entry(k.remap(table)).or_default().merge(g);
+            self.groups.entry(k.remap(table)).or_default().merge(g, table);
         }
     }
 }
@@ -186,6 +198,7 @@ pub struct Row<'a> {
     pub context: u64,
     pub operation: CacheOperation,
     pub group: &'a CachingGroup,
+    pub example_session: Option<&'a str>,
 }
 
 impl Row<'_> {
@@ -210,6 +223,7 @@ pub fn rows<'a>(table: &'a DataKeyCaching, strings: &'a Interner) -> Vec<Row<'a>
             context: k.context,
             operation: k.operation,
             group,
+            example_session: group.sessions.example(strings),
         })
         .collect();
     rows.sort_by(|a, b| {
@@ -291,6 +305,14 @@ pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
             "generate_data_key (GenerateDataKey, GenerateDataKeyWithoutPlaintext) or decrypt (an upper bound)",
             |o| Some(o.row.operation.as_str()),
         ),
+        c.int(
+            "sessions",
+            "Distinct sessions of the principal in the group, 0 without sessions",
+            |o| o.row.group.sessions.count() as i64,
+        ),
+        c.text("example_session", "One of those sessions by name", |o| {
+            o.row.example_session
+        }),
     ]
 }
 
