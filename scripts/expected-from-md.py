@@ -25,7 +25,7 @@ OUT = REPO / "fixtures" / "expected.json"
 INT_COLUMNS = {
     "calls", "requests", "active_seconds", "peak_rps", "throttled", "p50_rps", "p90_rps",
     "p99_rps", "quota_rps", "value", "total", "kms", "s3", "s3_data", "sigv2", "tls_legacy",
-    "other", "malformed",
+    "other", "malformed", "sessions",
 }
 NOTE_COLUMNS = {"src", "records", "why"}
 MARKER = re.compile(r"^<!-- table: ([a-z0-9_]+) -->$")
