@@ -17,8 +17,6 @@ pub struct Client {
     pub kind: Option<&'static str>,
     /// `sigv4_min_version`: filled for every family of the SigV4 table.
     pub sigv4_min_version: Option<&'static str>,
-    /// The client cannot sign S3 requests with SigV4 (sigv4::below_sigv4_minimum).
-    pub below_sigv4_minimum: bool,
     /// Where it then signs with SigV2 by default (sigv4::sigv2_default): the test for
     /// inferring SigV2.
     pub sigv2_default: Option<SigV2Default>,
@@ -40,7 +38,6 @@ impl Client {
             version: ua.and_then(|u| u.version).map(Box::from),
             kind: ua.map(|u| u.kind.as_str()),
             sigv4_min_version: ua.and_then(sigv4::line_for).map(|l| l.sigv4_min),
-            below_sigv4_minimum: ua.is_some_and(sigv4::below_sigv4_minimum),
             sigv2_default: ua.and_then(sigv4::sigv2_default),
             sigv2_advice: advice::for_sigv2(ua, Signing::Header).into(),
             presigned_advice: advice::for_sigv2(ua, Signing::PresignedUrl).into(),
@@ -76,7 +73,6 @@ mod tests {
     #[test]
     fn ruby_v2_is_inferred_only_where_its_signer_signs_sigv2() {
         let ruby2 = Client::of(Some("aws-sdk-ruby2/2.3.22 ruby/2.3.1 x86_64-linux"));
-        assert!(ruby2.below_sigv4_minimum);
         assert!(ruby2.signs_sigv2_by_default(Some("us-east-1"), Some("GetObject")));
         assert!(ruby2.signs_sigv2_by_default(Some("eu-west-1"), Some("PutObject")));
         assert!(!ruby2.signs_sigv2_by_default(Some("eu-west-1"), Some("GetObject")));

@@ -398,12 +398,6 @@ pub fn verdict<'a>(ua: &UserAgent<'a>) -> Option<Verdict<'a>> {
     })
 }
 
-/// True when the agent names a client known to be unable to sign S3 requests with SigV4:
-/// the test for inferring SigV2 on events that predate `SignatureVersion`.
-pub fn below_sigv4_minimum(ua: &UserAgent<'_>) -> bool {
-    verdict(ua).is_some_and(|v| v.capability == Capability::BelowMinimum)
-}
-
 /// Where the client behind `ua` signs with SigV2 by default when it is below its minimum
 /// (the line that decided: botocore's under the CLI v1 and boto3); `None` otherwise.
 pub fn sigv2_default(ua: &UserAgent<'_>) -> Option<SigV2Default> {
@@ -417,8 +411,9 @@ mod tests {
     use super::*;
     use crate::attribute::user_agent::parse;
 
+    /// The agent names a client known to be unable to sign S3 requests with SigV4.
     fn below(agent: &str) -> bool {
-        below_sigv4_minimum(&parse(agent))
+        verdict(&parse(agent)).is_some_and(|v| v.capability == Capability::BelowMinimum)
     }
 
     #[test]
