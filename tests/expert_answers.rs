@@ -404,6 +404,19 @@ fn s3_sigv2(id: &str, time: &str, identity: Value) -> Value {
     })
 }
 
+/// The KMS Developer Guide's Decrypt example, made by role `etl` in `session`.
+fn decrypt_in_session(n: u32, session: &str) -> Value {
+    kms(
+        n,
+        "2026-03-01T10:00:02Z",
+        role_session("etl", session),
+        "Decrypt",
+        json!({"encryptionAlgorithm": "SYMMETRIC_DEFAULT",
+               "encryptionContext": {"Department": "Engineering", "Project": "Alpha"}}),
+        KEY,
+    )
+}
+
 #[test]
 fn who_is_behind_a_call_access_key_sessions_and_names() {
     let mut trail = Trail::new();
@@ -421,9 +434,21 @@ fn who_is_behind_a_call_access_key_sessions_and_names() {
                 "onBehalfOf": {"userId": "544894e8-80c1-707f-60e3-3ba6510dfac1",
                     "identityStoreArn": "arn:aws:identitystore::123456789012:identitystore/d-9067642ac7"},
                 "credentialId": "EXAMPLEVHULjJdTUdPJfofVa1sufHDoj7aYcOYcxFVllWR_Whr1fEXAMPLE"})),
+            // Direct Decrypt calls of the same role under one key and context, from two
+            // instances within one cache window: a data key caching candidate whose
+            // sessions say how many caches (one per instance) it would take.
+            decrypt_in_session(6, "i-0aaaaaaaaaaaaaaaa"),
+            decrypt_in_session(7, "i-0bbbbbbbbbbbbbbbb"),
+            decrypt_in_session(8, "i-0aaaaaaaaaaaaaaaa"),
         ],
     );
     let (out, _) = trail.analyze(&[]);
+    let caching = table(out.path(), "kms_data_key_caching.parquet");
+    assert_eq!(caching.len(), 1, "{caching:?}");
+    assert_eq!(caching[0]["calls"].int(), 3);
+    assert_eq!(caching[0]["sessions"].int(), 2);
+    let example = s(&caching[0], "example_session").expect("an example session");
+    assert!(example.starts_with("i-0"), "{example}");
     let rows = table(out.path(), "sigv2_requests.parquet");
     let of = |p: &str| {
         rows.iter()
