@@ -38,7 +38,7 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail-bucket --start 2026-03-01 --end 2026-03-02 --account 111122223333 --out out\n  trailsift analyze s3://trail/logs --endpoint-url http://127.0.0.1:9000 --s3-region us-east-1\n  trailsift analyze trail/AWSLogs/111122223333 --start 2026-03-01T00:00:00Z --end 2026-03-01T12:00:00Z --quota us-east-1=150000\n\nOutputs in --out: kms_calls.parquet, kms_rates.parquet, kms_cost.parquet, kms_bucket_keys.parquet, kms_data_key_caching.parquet, sigv2_requests.parquet, tls_legacy.parquet, summary.json, report.html."
+    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail-bucket --start 2026-03-01 --end 2026-03-02 --account 111122223333 --out out\n  trailsift analyze s3://trail/logs --endpoint-url http://127.0.0.1:9000 --s3-region us-east-1\n  trailsift analyze trail/AWSLogs/111122223333 --start 2026-03-01T00:00:00Z --end 2026-03-01T12:00:00Z --quota us-east-1=150000\n\nOutputs in --out: kms_calls.parquet, kms_rates.parquet, kms_cost.parquet, kms_bucket_keys.parquet, kms_data_key_caching.parquet, sigv2_requests.parquet, tls_legacy.parquet, vpc_endpoint_events.parquet, summary.json, report.html."
 )]
 pub struct AnalyzeArgs {
     /// s3://bucket[/prefix] of the trail, trail directories (local copies of the bucket), or
@@ -92,8 +92,9 @@ pub struct AnalyzeArgs {
     /// candidates (what an AWS Encryption SDK cache with this maximum age would save).
     #[arg(long, default_value_t = DEFAULT_MAX_AGE_SECONDS, value_name = "SECONDS", value_parser = clap::value_parser!(i64).range(1..))]
     pub cache_max_age: i64,
-    /// Two copies of one KMS call (same eventID, or both accounts' copies of a cross-account
-    /// call) are counted once when their files were delivered at most this many hours apart.
+    /// Two copies of one event (same UUID eventID, as an organization trail and an account
+    /// trail both deliver, or both accounts' copies of a cross-account KMS call) are counted
+    /// once when their files were delivered at most this many hours apart.
     #[arg(long, default_value_t = DEFAULT_WINDOW_HOURS, value_name = "HOURS", value_parser = clap::value_parser!(i64).range(0..=168))]
     pub dedup_window_hours: i64,
     /// S3: profile of the shared AWS config and credentials files (else AWS_PROFILE, then the

@@ -2,7 +2,7 @@
 //! SigV2 (or speaks TLS 1.0/1.1), and who is hammering KMS.
 //!
 //! Pipeline: `source` lists objects, `decode` gunzips, `log_file` + `record` parse only the
-//! fields needed, `dedup` drops the second copy of a KMS call, `attribute` decides who and
+//! fields needed, `dedup` drops the second copy of an event, `attribute` decides who and
 //! what once per record, `tables` fold it (one module per output table) and merge, `output`
 //! writes summary.json and the reports. `pipeline` runs it; `resume` checkpoints it.
 //!

@@ -138,7 +138,7 @@ fn header(out: &mut String, model: &ReportModel<'_>) {
     if let Some(d) = &model.duplicates {
         let _ = writeln!(
             out,
-            "<p class=\"note\">{} KMS records were not counted twice: {} delivered again with the same eventID, {} key owner's copies of cross-account calls whose caller's copy was counted.</p>",
+            "<p class=\"note\">{} duplicate records not counted: {} delivered again with the same eventID, {} key owner's copies of cross-account calls whose caller's copy was counted.</p>",
             d.total, d.event_id, d.cross_account
         );
     }

@@ -237,7 +237,7 @@ fn bucket_keys(out: &mut String, model: &ReportModel<'_>) {
     }
     let _ = writeln!(
         out,
-        "\nS3 Bucket Key candidates (KMS calls S3 made per object; estimate: one call per principal, hour, key and operation would remain)"
+        "\nS3 Bucket Key candidates (KMS calls S3 made per object; estimate: one call per requester (session), hour, key and operation would remain; none for DSSE-KMS)"
     );
     let _ = writeln!(
         out,
