@@ -104,30 +104,53 @@ pub fn record_key(id: u64, r: &Record<'_>) -> u64 {
 /// (published samples reuse placeholders such as `redacted` or `1`, docs/CLOUDTRAIL.md §1)
 /// identifies nothing and gives `None`.
 pub fn uuid_key(id: &str) -> Option<u64> {
-    parse_uuid(id.as_bytes()).map(|v| (v >> 64) as u64 ^ v as u64)
+    let (hi, lo) = parse_uuid(id.as_bytes())?;
+    Some(hi ^ lo)
 }
 
-fn parse_uuid(b: &[u8]) -> Option<u128> {
-    if b.len() != 36 {
+/// Each byte's value as a hex digit; 0xff for a byte that is not one.
+const HEX: [u8; 256] = {
+    let mut t = [0xff_u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Where the 32 hex digits of `8-4-4-4-12` sit.
+const DIGITS: [usize; 32] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25, 26, 27, 28, 29,
+    30, 31, 32, 33, 34, 35,
+];
+
+/// The UUID's 128 bits as (first 64, last 64). Every record of a run passes here, so the
+/// digits go through a table with no branch per byte: a byte that is not a hex digit sets
+/// the high bits of `bad`.
+fn parse_uuid(b: &[u8]) -> Option<(u64, u64)> {
+    let b: &[u8; 36] = b.try_into().ok()?;
+    if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
     }
-    let mut v: u128 = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if c != b'-' {
-                return None;
-            }
-            continue;
-        }
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => return None,
-        };
-        v = (v << 4) | u128::from(d);
+    let (mut hi, mut lo, mut bad) = (0u64, 0u64, 0u8);
+    for &at in &DIGITS[..16] {
+        let d = HEX[usize::from(b[at])];
+        bad |= d;
+        hi = (hi << 4) | u64::from(d & 0xf);
     }
-    Some(v)
+    for &at in &DIGITS[16..] {
+        let d = HEX[usize::from(b[at])];
+        bad |= d;
+        lo = (lo << 4) | u64::from(d & 0xf);
+    }
+    (bad < 16).then_some((hi, lo))
 }
 
 /// A set of keys written by many workers at once: shards behind their own mutex, chosen by
@@ -680,9 +703,23 @@ mod tests {
     fn only_uuid_shaped_ids_identify_an_event() {
         assert_ne!(uuid_key(A), uuid_key(B));
         assert_eq!(uuid_key(A), uuid_key(&A.to_uppercase()));
-        for placeholder in ["redacted", "1", "", "EXAMPLE8-0000-4000-8000-000000000001"] {
+        for placeholder in [
+            "redacted",
+            "1",
+            "",
+            "EXAMPLE8-0000-4000-8000-000000000001",
+            "0f000000-0000-4000-8000-00000000000g",
+            "0f000000-0000-4000-8000+000000000001",
+            "0f0000000-000-4000-8000-000000000001",
+        ] {
             assert_eq!(uuid_key(placeholder), None, "{placeholder}");
         }
+        // The 128 bits folded: the first 64 xor the last 64.
+        assert_eq!(uuid_key("00000000-0000-0000-0000-000000000001"), Some(1));
+        assert_eq!(
+            uuid_key("ffffffff-ffff-fffF-0000-0000000000a0"),
+            Some(u64::MAX ^ 0xa0)
+        );
     }
 
     #[test]
