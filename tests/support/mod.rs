@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use arrow::array::{
+use arrow_array::{
     Array, BinaryArray, BooleanArray, Float64Array, Int64Array, StringArray,
     TimestampMillisecondArray,
 };
-use arrow::datatypes::{DataType, TimeUnit};
+use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 /// One Parquet value, with timestamps rendered as `YYYY-MM-DDTHH:MM:SSZ`.
