@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The binary the test build makes (a plain `cargo build` resolves other features).
+# The binary the test build makes (the same one `cargo build --release` makes: Cargo.toml
+# aligns the features of the two builds).
 cargo test --release --locked --no-run
 BIN="${CARGO_TARGET_DIR:-target}/release/trailsift"
 WORK=$(mktemp -d)
