@@ -312,9 +312,9 @@ fn trail_strings_cannot_drive_the_terminal() {
     // The report names every one of them, each shown escaped, never obeyed. (The agent is
     // shown as the client parsed from it, which stops at the escape.)
     for shown in [
-        "user/mallory\\u{1b}[2J\\u{1b}]0;owned\\u{7}: 1 requests",
+        "user/mallory\\u{1b}[2J\\u{1b}]0;owned\\u{7}: 1 request",
         "buckets: bucket\\u{1b}[2J\\u{1b}]0;owned\\u{7}",
-        "evil\\u{1b}[31m.json.gz: ",
+        "evil\\u{1b}[31m.json.gz:\n",
     ] {
         assert!(
             report.contains(shown),

@@ -6,6 +6,7 @@ use std::fmt;
 use crate::config::AnalyzeConfig;
 use crate::pipeline::Analysis;
 use crate::time::{SECONDS_PER_HOUR, format_rfc3339};
+use crate::output::report::format::count;
 
 /// A gap of more than this between a requested bound and the nearest event is reported.
 const COVERAGE_SLACK: i64 = SECONDS_PER_HOUR;
@@ -75,11 +76,13 @@ impl fmt::Display for Warning {
             // trail whose management event selector is WriteOnly logs none of them.
             Warning::KmsWriteOnly { records } => write!(
                 f,
-                "{records} KMS events were read, all of them write (management) events and none a read-only cryptographic call (Decrypt, Encrypt, GenerateDataKey...): the trail logs write-only management events, so KMS callers cannot be seen (set its management events to Read and Write)"
+                "{} read, all of them write (management) events and none a read-only cryptographic call (Decrypt, Encrypt, GenerateDataKey...): the trail logs write-only management events, so KMS callers cannot be seen (set its management events to Read and Write)",
+                count(*records, "KMS event")
             ),
             Warning::VpceDenied { events } => write!(
                 f,
-                "{events} calls through a VPC endpoint were denied by its policy (VpceAccessDenied): see vpc_endpoint_events.parquet, outcome = 'denied'"
+                "{} through a VPC endpoint denied by its policy (VpceAccessDenied): see vpc_endpoint_events.parquet, outcome = 'denied'",
+                count(*events, "call")
             ),
             Warning::NoS3DataEvents => write!(
                 f,
@@ -87,15 +90,19 @@ impl fmt::Display for Warning {
             ),
             Warning::SigV2Inferred { records } => write!(
                 f,
-                "{records} S3 records predate SignatureVersion logging (2019): SigV2 among them is inferred from client versions (evidence = inferred), not seen"
+                "{} predating SignatureVersion logging (2019): SigV2 among them is inferred from client versions (evidence = inferred), not seen",
+                count(*records, "S3 record")
             ),
             Warning::ObjectsFailed { objects } => write!(
                 f,
-                "{objects} objects failed and were not read: see failures"
+                "{} failed and {} not read: see failures",
+                count(*objects, "object"),
+                if *objects == 1 { "was" } else { "were" }
             ),
             Warning::LateObjects { objects } => write!(
                 f,
-                "{objects} objects were delivered into hours the --state checkpoint had already finished and were not read: see resume.late_objects (a run with a new state file reads them)"
+                "{} delivered into hours the --state checkpoint had already finished, not read: see resume.late_objects (a run with a new state file reads them)",
+                count(*objects, "object")
             ),
             Warning::CheckpointNotSaved { error } => {
                 write!(f, "a checkpoint was not saved: {error}")
@@ -120,7 +127,8 @@ impl fmt::Display for Warning {
             ),
             Warning::MalformedRecords { records } => write!(
                 f,
-                "{records} records were malformed and not counted: see records.malformed_reasons"
+                "{} malformed and not counted: see records.malformed_reasons",
+                count(*records, "record")
             ),
         }
     }

@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
 /// Names shown per client in a to-do list (buckets, services, cipher suites, user agents)
 /// before "+N more".
 pub const NAMES: usize = 5;
@@ -76,6 +78,68 @@ pub fn percent(share: f64) -> String {
     }
 }
 
+/// "1 request", "2 requests": a count with its noun, in the singular for one. Nouns whose
+/// plural is not `+s` are given both ways (`count_of(n, "copy", "copies")`).
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+pub fn count_of(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `s` cut to at most `max` columns of display width, keeping its start and its end (an
+/// ARN's account and name, an agent's product and platform) around a "…". The whole value is
+/// in the Parquet files.
+pub fn shorten(s: &str, max: usize) -> Cow<'_, str> {
+    if s.width() <= max {
+        return Cow::Borrowed(s);
+    }
+    if max == 0 {
+        return Cow::Borrowed("");
+    }
+    let budget = max - 1;
+    let head_budget = budget.div_ceil(2);
+    let mut head = String::new();
+    let mut width = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if width + w > head_budget {
+            break;
+        }
+        width += w;
+        head.push(c);
+    }
+    let tail_budget = budget - width;
+    let mut tail: Vec<char> = Vec::new();
+    let mut tail_width = 0;
+    for c in s.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if tail_width + w > tail_budget {
+            break;
+        }
+        tail_width += w;
+        tail.push(c);
+    }
+    head.push('…');
+    head.extend(tail.into_iter().rev());
+    Cow::Owned(head)
+}
+
+/// `text` wrapped to `width` columns: the first line starts with `first`, the others with
+/// `rest` (a hanging indent). Words longer than a line (S3 keys, ARNs) are broken.
+pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
+    let options = textwrap::Options::new(width)
+        .initial_indent(first)
+        .subsequent_indent(rest)
+        .break_words(true);
+    textwrap::fill(text, options)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +170,31 @@ mod tests {
         assert_eq!(percent(0.5), "50.0%");
         assert_eq!(percent(0.0), "0.0%");
         assert_eq!(percent(0.00012), "0.012%");
+        assert_eq!(count(1, "request"), "1 request");
+        assert_eq!(count(0, "request"), "0 requests");
+        assert_eq!(count_of(1, "copy", "copies"), "1 copy");
+        assert_eq!(count_of(3, "copy", "copies"), "3 copies");
+    }
+
+    #[test]
+    fn shortened_text_keeps_both_ends_within_the_width() {
+        assert_eq!(shorten("aws-cli/1.10.1", 40), "aws-cli/1.10.1");
+        let arn = "arn:aws:iam::111122223333:role/a-very-long-role-name-for-batch";
+        let short = shorten(arn, 30);
+        assert_eq!(short.width(), 30);
+        assert!(short.starts_with("arn:aws:iam::11"), "{short}");
+        assert!(short.ends_with("for-batch"), "{short}");
+        // Wide characters count two columns.
+        let agent = "aws-sdk-ruby2/2.11.632 ruby/2.7.0 x86_64-linux 東京東京東京-sync";
+        assert!(shorten(agent, 25).width() <= 25);
+    }
+
+    #[test]
+    fn wrapped_lines_fit_and_hang() {
+        let text = "botocore 1.4.1 signs for aws-cli/1.10.1 and cannot sign SigV4: upgrade aws-cli to 1.11.108 or later, with botocore 1.5.71 or later";
+        let out = wrap(text, 40, "  [1] ", "      ");
+        assert!(out.lines().all(|l| l.width() <= 40), "{out}");
+        assert!(out.starts_with("  [1] botocore"));
+        assert!(out.lines().skip(1).all(|l| l.starts_with("      ")), "{out}");
     }
 }

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::format::{NAMES, dollars, esc, percent, thousands};
+use super::format::{NAMES, count, dollars, esc, percent, thousands};
 use super::model::{Bar, Chart, Listing, Period, PrincipalToDo, ReportModel, Text};
 use crate::attribute::kms::CacheOperation;
 use crate::time::{SECONDS_PER_HOUR, format_rfc3339};
@@ -104,14 +104,15 @@ fn agents(set: &BTreeSet<&str>) -> String {
 fn header(out: &mut String, model: &ReportModel<'_>) {
     let h = &model.headline;
     let _ = writeln!(out, "<h1>trailsift report</h1>");
+    answers(out, model);
     let _ = writeln!(
         out,
-        "<p class=\"meta\">trailsift {}: {} objects read, {} skipped, {} failed; {} records ({} KMS, {} S3, {} malformed, {} duplicates not counted) in {:.2} s.</p>",
+        "<p class=\"meta\">trailsift {}: {} read, {} skipped, {} failed; {} ({} KMS, {} S3, {} malformed, {} duplicates not counted) in {:.2} s.</p>",
         env!("CARGO_PKG_VERSION"),
-        h.objects_read,
+        count(h.objects_read, "object"),
         h.objects_skipped,
         h.objects_failed,
-        h.records,
+        count(h.records, "record"),
         h.kms,
         h.s3,
         h.malformed,
@@ -121,10 +122,10 @@ fn header(out: &mut String, model: &ReportModel<'_>) {
     if let Some(p) = model.period {
         let _ = writeln!(
             out,
-            "<p class=\"meta\">Events from {} to {} ({} hours analysed).</p>",
+            "<p class=\"meta\">Events from {} to {} ({} analysed).</p>",
             format_rfc3339(p.start),
             format_rfc3339(p.end),
-            p.hours
+            count(p.hours as u64, "hour")
         );
     }
     if let Some(r) = &model.resumed {
@@ -145,6 +146,38 @@ fn header(out: &mut String, model: &ReportModel<'_>) {
     for w in model.warnings {
         let _ = writeln!(out, "<div class=\"warn\">{}</div>", esc(w));
     }
+}
+
+/// The answers first: who still signs with SigV2, who still speaks legacy TLS, and how
+/// close the busiest KMS second came to its quota, each linking to its table.
+fn answers(out: &mut String, model: &ReportModel<'_>) {
+    let a = model.answers();
+    out.push_str("<ul class=\"answers\">\n");
+    if a.sigv2_visible {
+        let _ = writeln!(
+            out,
+            "<li><a href=\"#sigv2\"><b>{}</b> still {} S3 requests with SigV2</a> ({})</li>",
+            count(a.sigv2_principals, "principal"),
+            if a.sigv2_principals == 1 { "signs" } else { "sign" },
+            count(a.sigv2_requests, "request")
+        );
+    } else {
+        out.push_str("<li><a href=\"#sigv2\">SigV2 cannot be seen: the input has no S3 data events</a></li>\n");
+    }
+    let _ = writeln!(
+        out,
+        "<li><a href=\"#tls\"><b>{}</b> still {} TLS 1.0 or 1.1</a> ({})</li>",
+        count(a.tls_principals, "principal"),
+        if a.tls_principals == 1 { "uses" } else { "use" },
+        count(a.tls_requests, "request")
+    );
+    match a.closest_hour {
+        Some(q) => {
+            let _ = writeln!(out, "<li><a href=\"#quota\">{}</a></li>", esc(&q.summary()));
+        }
+        None => out.push_str("<li>No KMS cryptographic calls</li>\n"),
+    }
+    out.push_str("</ul>\n");
 }
 
 /// A round number at least `v`, for the top of an axis.
@@ -536,7 +569,7 @@ fn quota_hours(out: &mut String, model: &ReportModel<'_>) {
     }
     let _ = writeln!(
         out,
-        "<h2>Hours closest to the quota</h2>\n<p class=\"note\">Per account, region and quota class (each class has a quota of its own; today's default quotas are used for every hour, or --quota); seconds over 80% and over 100% of the quota count the seconds of the hour whose calls exceeded that share.</p>\n<table><tr><th>hour</th><th>account</th><th>region</th><th>class</th><th class=\"n\">peak/s</th><th>busiest second</th><th class=\"n\">quota/s</th><th class=\"n\">use</th><th class=\"n\">s &gt; 80%</th><th class=\"n\">s &gt; quota</th><th class=\"n\">throttled</th></tr>"
+        "<h2 id=\"quota\">Hours closest to the quota</h2>\n<p class=\"note\">Per account, region and quota class (each class has a quota of its own; today's default quotas are used for every hour, or --quota); seconds over 80% and over 100% of the quota count the seconds of the hour whose calls exceeded that share.</p>\n<table><tr><th>hour</th><th>account</th><th>region</th><th>class</th><th class=\"n\">peak/s</th><th>busiest second</th><th class=\"n\">quota/s</th><th class=\"n\">use</th><th class=\"n\">s &gt; 80%</th><th class=\"n\">s &gt; quota</th><th class=\"n\">throttled</th></tr>"
     );
     let count = |v: Option<u64>| v.map_or("-".to_owned(), thousands);
     for h in hours.shown() {
@@ -666,7 +699,7 @@ fn bucket_keys(out: &mut String, model: &ReportModel<'_>) {
     }
     let _ = writeln!(
         out,
-        "<h2>S3 Bucket Key candidates</h2>\n<p class=\"note\">KMS calls S3 made for SSE-KMS objects whose encryption context is an object ARN: one data key per object, no Bucket Key. With a Bucket Key, S3 reuses a bucket-level key for each requester for a limited time; assuming at most an hour, a principal would still make one call per hour, key and operation, so the estimate saves object-ARN calls minus those (AWS quotes up to 99%). A bucket that also shows bucket-ARN calls has a Bucket Key already: its older objects keep calling KMS until they are copied (S3 Batch Operations). Buckets most calls saved first, each with its principals.</p>\n<table><tr><th>bucket</th><th>principal</th><th>what to do</th><th class=\"n\">object-ARN calls</th><th class=\"n\">bucket-ARN calls</th><th class=\"n\">est. calls with Bucket Key</th><th class=\"n\">est. saved</th><th class=\"n\">$/month saved</th></tr>"
+        "<h2>S3 Bucket Key candidates</h2>\n<p class=\"note\">KMS calls S3 made for SSE-KMS objects whose encryption context is an object ARN: one data key per object, no Bucket Key. With a Bucket Key, S3 reuses a bucket-level key for each requester for a limited time; assuming at most an hour, each requester (each session of a principal) would still make one call per hour, key and operation, so the estimate saves object-ARN calls minus those (AWS quotes up to 99%). DSSE-KMS buckets cannot use a Bucket Key: nothing is saved. A bucket that also shows bucket-ARN calls has a Bucket Key already: its older objects keep calling KMS until they are copied (S3 Batch Operations). Buckets most calls saved first, each with its principals.</p>\n<table><tr><th>bucket</th><th>principal</th><th>what to do</th><th class=\"n\">object-ARN calls</th><th class=\"n\">bucket-ARN calls</th><th class=\"n\">est. calls with Bucket Key</th><th class=\"n\">est. saved</th><th class=\"n\">$/month saved</th></tr>"
     );
     for b in buckets.shown() {
         for p in b.principals.shown() {
@@ -738,10 +771,11 @@ fn todo_table<C>(
     for p in principals.shown() {
         let _ = writeln!(
             out,
-            "<tr class=\"principal\"><td colspan=\"{}\">{}: {} requests</td></tr>",
+            "<tr class=\"principal\"><td colspan=\"{}\">{}: {} {}</td></tr>",
             headings.len(),
             text(p.principal),
-            thousands(p.requests)
+            thousands(p.requests),
+            if p.requests == 1 { "request" } else { "requests" }
         );
         for c in p.clients.shown() {
             client(out, p.principal, c);
@@ -767,7 +801,7 @@ fn sigv2(out: &mut String, model: &ReportModel<'_>) {
     let sigv2 = &model.sigv2;
     let _ = writeln!(
         out,
-        "<h2>SigV2 callers (S3): what each principal must upgrade</h2>"
+        "<h2 id=\"sigv2\">SigV2 callers (S3): what each principal must upgrade</h2>"
     );
     if sigv2.principals.is_empty() {
         let _ = writeln!(
@@ -819,7 +853,7 @@ fn tls(out: &mut String, model: &ReportModel<'_>) {
     }
     let _ = writeln!(
         out,
-        "<h2>Legacy TLS callers (TLS older than 1.2): what each principal must fix</h2>\n<p class=\"note\">Under each client, the user agents as logged.</p>"
+        "<h2 id=\"tls\">Legacy TLS callers (TLS older than 1.2): what each principal must fix</h2>\n<p class=\"note\">Under each client, the user agents as logged.</p>"
     );
     const HEADINGS: [&str; 7] = [
         "client",

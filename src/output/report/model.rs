@@ -26,6 +26,8 @@ use crate::tables::kms_calls::Row as KmsCallRow;
 use crate::tables::kms_rates::Row as RateRow;
 use crate::tables::sigv2_requests::Row as SigV2Row;
 use crate::tables::tls_legacy::Row as TlsRow;
+use crate::time::format_rfc3339;
+use super::format::{count, percent};
 
 /// A string from the trail, or nothing (shown as "-").
 pub type Text<'a> = Option<&'a str>;
@@ -70,7 +72,16 @@ impl<T> Listing<T> {
     /// "... and N more principals in kms_calls.parquet" when the list is cut: both
     /// renderers say it in the same words.
     pub fn more_line(&self) -> Option<String> {
-        (self.more() > 0).then(|| format!("... and {} more {}", self.more(), self.what))
+        let n = self.more();
+        (n > 0).then(|| {
+            // "1 more principal in ...": the first word of `what` is a plural noun.
+            let what = match self.what.split_once(' ') {
+                _ if n > 1 => self.what.to_owned(),
+                Some((noun, rest)) => format!("{} {rest}", noun.strip_suffix('s').unwrap_or(noun)),
+                None => self.what.strip_suffix('s').unwrap_or(self.what).to_owned(),
+            };
+            format!("... and {n} more {what}")
+        })
     }
 
     #[cfg(test)]
@@ -155,6 +166,24 @@ pub struct QuotaHour<'a> {
     pub seconds_over_80: Option<u64>,
     pub seconds_over_quota: Option<u64>,
     pub throttled: u64,
+}
+
+impl QuotaHour<'_> {
+    /// "KMS: the busiest second came to 5.0% of its quota (...)": the reports' opening line
+    /// on KMS (unescaped).
+    pub fn summary(&self) -> String {
+        let share = self.share.map_or("an unknown share".to_owned(), percent);
+        let quota = self.quota.map_or("-".to_owned(), |q| q.to_string());
+        format!(
+            "KMS: the busiest second came to {share} of its quota ({}/s of {quota}/s, {} in {} {}, hour {}, {})",
+            self.peak,
+            self.quota_class,
+            self.account_id.unwrap_or("-"),
+            self.region.unwrap_or("-"),
+            format_rfc3339(self.hour),
+            count(self.throttled, "throttled call")
+        )
+    }
 }
 
 /// A busiest second that keeps falling in the same minute of the hour (kms_insights).
@@ -395,6 +424,41 @@ pub struct ReportModel<'a> {
     pub warnings: &'a [String],
     /// Per account and region, closest to the quota first.
     pub charts: Vec<Chart<'a>>,
+}
+
+/// Requests over a to-do list's principals, shown or not.
+pub fn todo_requests<C>(principals: &[PrincipalToDo<'_, C>]) -> u64 {
+    principals.iter().map(|p| p.requests).sum()
+}
+
+impl ReportModel<'_> {
+    /// The answers both reports open with: principals and requests still on SigV2, the same
+    /// for legacy TLS, and the hour of an account, region and quota class that came closest
+    /// to its quota.
+    pub fn answers(&self) -> Answers<'_> {
+        let sigv2 = &self.sigv2.principals.items;
+        let tls = &self.tls.items;
+        Answers {
+            sigv2_visible: !sigv2.is_empty() || self.sigv2.s3_data_events > 0,
+            sigv2_principals: sigv2.len() as u64,
+            sigv2_requests: todo_requests(sigv2),
+            tls_principals: tls.len() as u64,
+            tls_requests: todo_requests(tls),
+            closest_hour: self.quota_hours.items.first(),
+        }
+    }
+}
+
+/// See [`ReportModel::answers`].
+#[derive(Debug, Clone, Copy)]
+pub struct Answers<'m> {
+    /// False without S3 data events: SigV2 cannot be seen at all.
+    pub sigv2_visible: bool,
+    pub sigv2_principals: u64,
+    pub sigv2_requests: u64,
+    pub tls_principals: u64,
+    pub tls_requests: u64,
+    pub closest_hour: Option<&'m QuotaHour<'m>>,
 }
 
 impl<'a> ReportModel<'a> {
@@ -1125,7 +1189,11 @@ mod tests {
         let section = section.split("\n\n").next().unwrap_or(section);
         section
             .lines()
-            .filter(|l| l.starts_with("  ") && !l.starts_with("   ") && l.ends_with(" requests"))
+            .filter(|l| {
+                l.starts_with("  ")
+                    && !l.starts_with("   ")
+                    && (l.ends_with(" requests") || l.ends_with(" request"))
+            })
             .map(|l| l.trim().to_owned())
             .collect()
     }
@@ -1163,20 +1231,24 @@ mod tests {
         let expected = [
             "user/old-batch: 6 requests",
             "role/etl: 4 requests",
-            "user/<b>x</b>: 1 requests",
+            "user/<b>x</b>: 1 request",
         ];
         assert_eq!(text_principals(&report), expected, "{report}");
         assert_eq!(html_principals(&page), expected);
-        // Each client, its requests and its advice, in both.
+        // Each client, its requests and its advice, in both; the terminal gives each
+        // distinct advice once, as a note its clients point to.
+        let flat = report.split_whitespace().collect::<Vec<_>>().join(" ");
         for p in model.sigv2.principals.shown() {
             for c in p.clients.shown() {
                 let label = c.label(p.principal);
+                let requests = crate::output::report::format::count(c.requests, "request");
                 assert!(
-                    report.contains(&format!("{label}  {}  {} requests", c.evidence, c.requests)),
+                    report.contains(&format!("  {}  {requests}  [", c.evidence)),
                     "{label} in {report}"
                 );
                 assert!(page.contains(&format!("{}<div class=\"ua\">", esc_for_test(&label))));
-                assert!(report.contains(&format!("-> {}", c.advice)));
+                assert!(flat.contains(c.advice), "{} in {report}", c.advice);
+                assert_eq!(flat.matches(c.advice).count(), 1, "advice once: {report}");
                 assert!(page.contains(&format!("&rarr; {}", c.advice)));
             }
         }
@@ -1222,17 +1294,17 @@ mod tests {
         for line in [
             // SigV2: 3 principals, the first with 2 clients.
             "... and 2 more principals\n",
-            "... and 1 more clients\n",
+            "... and 1 more client\n",
             // TLS: 2 principals.
-            "... and 1 more principals\n",
+            "... and 1 more principal\n",
             "... and 2 more principals in kms_calls.parquet\n",
         ] {
             assert!(report.contains(line), "{line:?} not in\n{report}");
         }
         for line in [
             "... and 2 more principals</p>",
-            "... and 1 more clients</td>",
-            "... and 1 more principals</p>",
+            "... and 1 more client</td>",
+            "... and 1 more principal</p>",
             "... and 2 more principals in kms_calls.parquet</p>",
         ] {
             assert!(page.contains(line), "{line:?} not in the page");
@@ -1353,7 +1425,7 @@ mod tests {
         let l = Listing::new(vec![1, 2, 3], 2, "numbers");
         assert_eq!(l.shown(), [1, 2]);
         assert_eq!(l.more(), 1);
-        assert_eq!(l.more_line().as_deref(), Some("... and 1 more numbers"));
+        assert_eq!(l.more_line().as_deref(), Some("... and 1 more number"));
         let all = Listing::new(vec![1], 5, "numbers");
         assert_eq!(all.shown(), [1]);
         assert_eq!(all.more_line(), None);
