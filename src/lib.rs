@@ -55,11 +55,31 @@ pub mod engine {
 pub struct RunOutcome {
     pub report: String,
     pub failed_objects: u64,
+    /// Why no log file was read, when none was (and none failed): the run answered nothing,
+    /// which must not look like a clean trail.
+    pub nothing_read: Option<String>,
+}
+
+/// "no CloudTrail log file was read: ..." when the listing held no object to read.
+fn nothing_read(cfg: &AnalyzeConfig, analysis: &pipeline::Analysis) -> Option<String> {
+    let o = &analysis.objects;
+    let from_state = analysis.resume.as_ref().map_or(0, |r| r.objects_from_state);
+    if o.read + o.failed + from_state > 0 {
+        return None;
+    }
+    let why = if o.listed == 0 {
+        format!("no file was found in {}", cfg.inputs.join(", "))
+    } else {
+        o.skipped.reasons().join("; ")
+    };
+    Some(format!("no CloudTrail log file was read: {why}"))
 }
 
 /// Analyses the inputs and writes every output file into `cfg.out_dir`.
 pub fn run_analyze(cfg: &AnalyzeConfig) -> Result<RunOutcome> {
     let started = Instant::now();
+    // Before anything is read: a run must not lose its work to an --out it cannot write.
+    output::out_dir::prepare(&cfg.out_dir)?;
     let analysis = pipeline::analyze(cfg)?;
     std::fs::create_dir_all(&cfg.out_dir)
         .with_context(|| format!("cannot create output directory {}", cfg.out_dir.display()))?;
@@ -96,5 +116,6 @@ pub fn run_analyze(cfg: &AnalyzeConfig) -> Result<RunOutcome> {
     Ok(RunOutcome {
         report,
         failed_objects: analysis.objects.failed,
+        nothing_read: nothing_read(cfg, &analysis),
     })
 }

@@ -24,10 +24,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let cfg = args.into_config().map_err(anyhow::Error::msg)?;
             let outcome = trailsift::run_analyze(&cfg)?;
             print_quietly(&outcome.report);
+            if let Some(why) = &outcome.nothing_read {
+                eprintln!("trailsift: {why}");
+                return Ok(ExitCode::from(1));
+            }
             if cfg.strict && outcome.failed_objects > 0 {
                 eprintln!(
-                    "trailsift: {} objects failed (--strict): see summary.json",
-                    outcome.failed_objects
+                    "trailsift: {} failed (--strict): see summary.json",
+                    if outcome.failed_objects == 1 { "1 object".to_owned() } else { format!("{} objects", outcome.failed_objects) }
                 );
                 return Ok(ExitCode::from(1));
             }

@@ -56,6 +56,44 @@ impl SkippedObjects {
             + self.after_state
     }
 
+    /// Why the skipped objects were skipped, one phrase per reason that applies: what a
+    /// user reads when no log file was read at all.
+    pub fn reasons(&self) -> Vec<String> {
+        let n = |count: u64| if count == 1 { "1 file".to_owned() } else { format!("{count} files") };
+        let mut out = Vec::new();
+        if self.not_cloudtrail > 0 {
+            out.push(format!(
+                "{} skipped: their names are not CloudTrail log file names (pass a file by name to read it anyway)",
+                n(self.not_cloudtrail)
+            ));
+        }
+        if self.digest > 0 {
+            out.push(format!("{} skipped: CloudTrail digest files, which hold no events", n(self.digest)));
+        }
+        if self.insight > 0 {
+            out.push(format!("{} skipped: CloudTrail Insights files, which hold no API calls", n(self.insight)));
+        }
+        if self.outside_time_range > 0 {
+            out.push(format!(
+                "{} skipped: delivered too early or too late to hold events between --start and --end (see --delivery-allowance)",
+                n(self.outside_time_range)
+            ));
+        }
+        if self.other_account > 0 {
+            out.push(format!("{} skipped: of accounts --account leaves out", n(self.other_account)));
+        }
+        if self.other_region > 0 {
+            out.push(format!("{} skipped: of regions --region leaves out", n(self.other_region)));
+        }
+        if self.after_state > 0 {
+            out.push(format!(
+                "{} skipped: delivered into hours the --state checkpoint had finished",
+                n(self.after_state)
+            ));
+        }
+        out
+    }
+
     fn count_kind(&mut self, kind: ObjectKind) {
         match kind {
             ObjectKind::Digest => self.digest += 1,
