@@ -437,8 +437,36 @@ fn listing_errors_name_the_bucket_and_say_what_to_check() {
     assert!(err.contains("'gone-trail'"), "{err}");
 }
 
+/// An instance metadata service that refuses everything (HTTP 403), as one does where
+/// IMDS access is blocked: what the credential chain meets on a machine without a role.
+fn refusing_metadata_service() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(
+                b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
 #[test]
 fn no_credentials_is_a_clear_error() {
+    // Without credentials anywhere, and with the instance metadata service either off or
+    // answering 403: both are missing credentials, never "the network".
+    let imds = refusing_metadata_service();
+    for metadata in [None, Some(imds.as_str())] {
+        no_credentials_run(metadata);
+    }
+}
+
+fn no_credentials_run(metadata_endpoint: Option<&str>) {
     let out = tempfile::tempdir().expect("tempdir");
     let mut cmd = assert_cmd::Command::cargo_bin("trailsift").expect("binary built");
     for var in crate::support::s3::CLEARED_ENV {
@@ -451,7 +479,6 @@ fn no_credentials_is_a_clear_error() {
         .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
         .env("HOME", out.path())
         .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", out.path().join("config"))
         .env(
             "AWS_SHARED_CREDENTIALS_FILE",
@@ -466,13 +493,21 @@ fn no_credentials_is_a_clear_error() {
         .arg(&server().endpoint)
         .arg("--out")
         .arg(out.path().join("out"));
+    match metadata_endpoint {
+        None => cmd.env("AWS_EC2_METADATA_DISABLED", "true"),
+        Some(endpoint) => cmd
+            .env_remove("AWS_EC2_METADATA_DISABLED")
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint),
+    };
     let output = cmd.output().expect("trailsift runs");
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(
         err.contains("no AWS credentials to list bucket 'some-trail'"),
-        "{err}"
+        "{metadata_endpoint:?}: {err}"
     );
+    assert!(!err.contains("cannot reach"), "{metadata_endpoint:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "one line without -v: {err}");
 }
 
 #[test]

@@ -591,7 +591,97 @@ pub(crate) fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-/// A listing error as a message that names the bucket and says what to check.
+/// Why a request to S3 failed, as the user must act on it. Told apart because each has
+/// its own fix: a missing credential is not a network problem, even when the instance
+/// metadata service answered the credential chain with 403.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// No source of the default credential chain had credentials.
+    NoCredentials,
+    /// A credential provider timed out (an instance metadata service that does not answer).
+    CredentialsTimedOut,
+    /// The profile is not usable as configured.
+    BadProfile,
+    /// A provider answered with an error (an SSO token to renew, a role it may not assume).
+    CredentialsFailed,
+    /// S3 says the credentials have expired.
+    Expired,
+    Denied,
+    NoSuchBucket,
+    WrongRegion,
+    Unreachable,
+    Other,
+}
+
+/// What the chain of causes says of the credentials, if it is a credentials error: the
+/// SDK's [`CredentialsError`] where it can be read, else its wording (the error may reach
+/// us boxed, where a downcast cannot see it).
+fn credentials_failure(err: &(dyn std::error::Error + 'static)) -> Option<Failure> {
+    use aws_credential_types::provider::error::CredentialsError;
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if let Some(c) = e.downcast_ref::<CredentialsError>() {
+            return Some(match c {
+                CredentialsError::CredentialsNotLoaded(_) => Failure::NoCredentials,
+                CredentialsError::ProviderTimedOut(_) => Failure::CredentialsTimedOut,
+                CredentialsError::InvalidConfiguration(_) => Failure::BadProfile,
+                _ => Failure::CredentialsFailed,
+            });
+        }
+        let text = e.to_string();
+        let wording = [
+            ("the credential provider was not enabled", Failure::NoCredentials),
+            ("no providers in chain provided credentials", Failure::NoCredentials),
+            ("credentials provider timed out", Failure::CredentialsTimedOut),
+            ("provider timed out", Failure::CredentialsTimedOut),
+            ("was not properly configured", Failure::BadProfile),
+            ("error occurred while loading credentials", Failure::CredentialsFailed),
+            ("failed to load credentials", Failure::CredentialsFailed),
+            ("unexpected credentials error", Failure::CredentialsFailed),
+        ];
+        if let Some((_, f)) = wording.iter().find(|(w, _)| text.contains(w)) {
+            return Some(*f);
+        }
+        cause = e.source();
+    }
+    None
+}
+
+/// The failure of a request from S3's error code and HTTP status, or how it never got an
+/// answer.
+fn classify(
+    code: &str,
+    status: Option<u16>,
+    credentials: Option<Failure>,
+    no_answer: bool,
+) -> Failure {
+    if let Some(f) = credentials {
+        return f;
+    }
+    match (code, status) {
+        ("ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired" | "RequestExpired", _) => {
+            Failure::Expired
+        }
+        ("NoSuchBucket", _) | (_, Some(404)) => Failure::NoSuchBucket,
+        (
+            "AccessDenied" | "AllAccessDisabled" | "InvalidAccessKeyId" | "SignatureDoesNotMatch"
+            | "InvalidToken",
+            _,
+        )
+        | (_, Some(403)) => Failure::Denied,
+        (
+            "PermanentRedirect" | "AuthorizationHeaderMalformed"
+            | "IllegalLocationConstraintException",
+            _,
+        )
+        | (_, Some(301)) => Failure::WrongRegion,
+        _ if no_answer => Failure::Unreachable,
+        _ => Failure::Other,
+    }
+}
+
+/// A listing error as a message that names the bucket and says what to check, on one line
+/// (`-v` shows the whole chain).
 fn describe_list_error(session: &S3Session, bucket: &str, err: &ListError) -> anyhow::Error {
     let detail = error_detail(err);
     let code = err.as_service_error().and_then(|e| e.code()).unwrap_or("");
@@ -600,25 +690,32 @@ fn describe_list_error(session: &S3Session, bucket: &str, err: &ListError) -> an
         .and_then(|r| r.headers().get("x-amz-bucket-region"))
         .map(str::to_owned);
     let status = err.raw_response().map(|r| r.status().as_u16());
-    let hint = match (code, status) {
-        ("NoSuchBucket", _) | (_, Some(404)) => format!(
+    let no_answer = matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_));
+    let failure = classify(code, status, credentials_failure(err), no_answer);
+    let hint = match failure {
+        Failure::NoCredentials => format!(
+            "no AWS credentials to list bucket '{bucket}': none of the default chain's sources had any; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE / --profile (run `aws sso login` for SSO profiles), or run where an instance or task role is attached"
+        ),
+        Failure::CredentialsTimedOut => format!(
+            "no AWS credentials to list bucket '{bucket}': a credential provider timed out (the instance metadata service does not answer off EC2); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or --profile"
+        ),
+        Failure::BadProfile => format!(
+            "the AWS profile cannot supply credentials to list bucket '{bucket}': check the profile (--profile, AWS_PROFILE) in ~/.aws/config and ~/.aws/credentials"
+        ),
+        Failure::CredentialsFailed => format!(
+            "the credential provider failed, so bucket '{bucket}' was not listed: renew the credentials (`aws sso login` for SSO profiles) or check the role the profile assumes"
+        ),
+        Failure::Expired => format!(
+            "the AWS credentials have expired (listing bucket '{bucket}'): renew them (`aws sso login`, or new session credentials for AWS_SESSION_TOKEN)"
+        ),
+        Failure::NoSuchBucket => format!(
             "bucket '{bucket}' does not exist at {}: check the bucket name (and --endpoint-url)",
             session.endpoint
         ),
-        (
-            "AccessDenied" | "AllAccessDisabled" | "InvalidAccessKeyId" | "SignatureDoesNotMatch",
-            _,
-        )
-        | (_, Some(403)) => format!(
+        Failure::Denied => format!(
             "access denied listing bucket '{bucket}': check that the credentials (--profile, AWS_PROFILE, AWS_ACCESS_KEY_ID) are valid and allow s3:ListBucket and s3:GetObject on it"
         ),
-        (
-            "PermanentRedirect"
-            | "AuthorizationHeaderMalformed"
-            | "IllegalLocationConstraintException",
-            _,
-        )
-        | (_, Some(301)) => match bucket_region {
+        Failure::WrongRegion => match bucket_region {
             Some(r) => format!(
                 "bucket '{bucket}' is in region {r}, not {}: pass --s3-region {r}",
                 session.region
@@ -628,22 +725,11 @@ fn describe_list_error(session: &S3Session, bucket: &str, err: &ListError) -> an
                 session.region
             ),
         },
-        _ if detail.contains("no credentials") || detail.contains("credentials provider") => {
-            format!(
-                "no AWS credentials to list bucket '{bucket}': set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE / --profile (run `aws sso login` for SSO profiles)"
-            )
-        }
-        _ if matches!(
-            err,
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
-        ) =>
-        {
-            format!(
-                "cannot reach {} to list bucket '{bucket}': check --endpoint-url, --s3-region and the network",
-                session.endpoint
-            )
-        }
-        _ => format!("cannot list bucket '{bucket}' at {}", session.endpoint),
+        Failure::Unreachable => format!(
+            "cannot reach {} to list bucket '{bucket}': check --endpoint-url, --s3-region and the network",
+            session.endpoint
+        ),
+        Failure::Other => format!("cannot list bucket '{bucket}' at {}", session.endpoint),
     };
     anyhow!("{hint} ({detail})")
 }
@@ -652,6 +738,30 @@ fn describe_list_error(session: &S3Session, bucket: &str, err: &ListError) -> an
 mod tests {
     use super::*;
     use crate::time::parse_cli_time;
+
+    #[test]
+    fn failures_are_told_apart_by_what_fixes_them() {
+        use aws_credential_types::provider::error::CredentialsError;
+        // A credentials error wins over the dispatch failure it arrives as.
+        let not_loaded = CredentialsError::not_loaded("no providers in chain provided credentials");
+        let creds = credentials_failure(&not_loaded);
+        assert_eq!(creds, Some(Failure::NoCredentials));
+        assert_eq!(classify("", None, creds, true), Failure::NoCredentials);
+        let timed_out = CredentialsError::provider_timed_out(std::time::Duration::from_secs(1));
+        assert_eq!(credentials_failure(&timed_out), Some(Failure::CredentialsTimedOut));
+        // Wrapped in another error, as the orchestrator does, it is still found.
+        let wrapped = anyhow::Error::new(not_loaded).context("dispatch failure");
+        assert_eq!(
+            credentials_failure(wrapped.as_ref()),
+            Some(Failure::NoCredentials)
+        );
+        assert_eq!(classify("ExpiredToken", Some(400), None, false), Failure::Expired);
+        assert_eq!(classify("AccessDenied", Some(403), None, false), Failure::Denied);
+        assert_eq!(classify("", Some(404), None, false), Failure::NoSuchBucket);
+        assert_eq!(classify("PermanentRedirect", Some(301), None, false), Failure::WrongRegion);
+        assert_eq!(classify("", None, None, true), Failure::Unreachable);
+        assert_eq!(classify("InternalError", Some(500), None, false), Failure::Other);
+    }
 
     #[test]
     fn urls() {
