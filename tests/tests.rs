@@ -5,6 +5,7 @@ mod support;
 mod client_intelligence;
 mod decoder_fuzz;
 mod expert_answers;
+mod first_hour;
 mod fixtures;
 mod generated;
 mod golden;
