@@ -31,7 +31,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if cfg.strict && outcome.failed_objects > 0 {
                 eprintln!(
                     "trailsift: {} failed (--strict): see summary.json",
-                    if outcome.failed_objects == 1 { "1 object".to_owned() } else { format!("{} objects", outcome.failed_objects) }
+                    if outcome.failed_objects == 1 {
+                        "1 object".to_owned()
+                    } else {
+                        format!("{} objects", outcome.failed_objects)
+                    }
                 );
                 return Ok(ExitCode::from(1));
             }

@@ -32,7 +32,10 @@ fn the_report_fits_100_columns_and_opens_with_the_answers() {
     let out = tempfile::tempdir().expect("tempdir");
     let report = analyze(&[&repo_root().join("fixtures/trail")], out.path(), &[]);
     // Every line but the output directory's (a path of the user's choosing) fits.
-    for line in report.lines().filter(|l| !l.starts_with("Outputs written to")) {
+    for line in report
+        .lines()
+        .filter(|l| !l.starts_with("Outputs written to"))
+    {
         assert!(line.width() <= 100, "{} columns: {line}", line.width());
     }
     // The first line answers both S3 questions (fixtures/EXPECTED.md: 17 SigV2 requests from
@@ -40,11 +43,16 @@ fn the_report_fits_100_columns_and_opens_with_the_answers() {
     let mut lines = report.lines();
     let first = lines.next().expect("a first line");
     assert!(
-        first.contains("17 SigV2 requests from 6 principals, 6 legacy-TLS requests from 4 principals"),
+        first.contains(
+            "17 SigV2 requests from 6 principals, 6 legacy-TLS requests from 4 principals"
+        ),
         "{first}"
     );
     let second = lines.next().expect("a second line");
-    assert!(second.contains("KMS: the busiest second came to"), "{second}");
+    assert!(
+        second.contains("KMS: the busiest second came to"),
+        "{second}"
+    );
     // Counts of one are singular; nothing says "1 requests".
     for wrong in ["1 requests", "1 objects", "1 hours", "1 records", "1 calls"] {
         assert!(
@@ -56,12 +64,19 @@ fn the_report_fits_100_columns_and_opens_with_the_answers() {
     // Each distinct advice once: app-reader's and alice's presigned URLs were fetched by
     // different clients (two advices), aws-powershell's two requests share one.
     let flat = flat(&report);
-    let powershell = "aws-powershell/3.1.0.0 cannot sign SigV4: upgrade aws-powershell to 3.3.0.0 or later";
+    let powershell =
+        "aws-powershell/3.1.0.0 cannot sign SigV4: upgrade aws-powershell to 3.3.0.0 or later";
     assert_eq!(flat.matches(powershell).count(), 1, "{report}");
     assert_eq!(flat.matches("only fetched it").count(), 2, "{report}");
     // A client points to its advice by number.
-    assert!(report.contains("aws-cli/1.10.1  observed  5 requests  [1]"), "{report}");
-    assert!(flat.contains("[1] botocore 1.4.1 signs for aws-cli/1.10.1"), "{report}");
+    assert!(
+        report.contains("aws-cli/1.10.1  observed  5 requests  [1]"),
+        "{report}"
+    );
+    assert!(
+        flat.contains("[1] botocore 1.4.1 signs for aws-cli/1.10.1"),
+        "{report}"
+    );
 }
 
 /// The principals of a to-do table of report.html (the rows that head each principal).
@@ -98,9 +113,15 @@ fn report_html_opens_with_the_answers_and_counts_every_sigv2_row() {
         answers.contains("<b>4 principals</b> still use TLS 1.0 or 1.1</a> (6 requests)"),
         "{answers}"
     );
-    assert!(answers.contains("KMS: the busiest second came to"), "{answers}");
+    assert!(
+        answers.contains("KMS: the busiest second came to"),
+        "{answers}"
+    );
     let top = page.find("<ul class=\"answers\">").expect("answers");
-    assert!(top < page.find("<h2").expect("a section"), "answers come first");
+    assert!(
+        top < page.find("<h2").expect("a section"),
+        "answers come first"
+    );
 
     // Every principal of sigv2_requests.parquet is in the page or counted in "N more".
     let rows = read_table(&out.path().join("sigv2_requests.parquet"));
@@ -140,7 +161,10 @@ fn an_out_that_cannot_be_written_is_refused_before_reading() {
         let err = String::from_utf8_lossy(&output.stderr);
         assert!(err.contains(says), "{out:?}: {err}");
         assert!(!err.contains("File exists"), "{err}");
-        assert!(output.stdout.is_empty(), "nothing was read, so no report: {output:?}");
+        assert!(
+            output.stdout.is_empty(),
+            "nothing was read, so no report: {output:?}"
+        );
     }
 }
 
@@ -153,7 +177,9 @@ fn an_input_without_log_files_fails_and_says_why_each_file_was_skipped() {
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(
-        err.contains(&format!("no CloudTrail log file was read: no file was found in {path}")),
+        err.contains(&format!(
+            "no CloudTrail log file was read: no file was found in {path}"
+        )),
         "{err}"
     );
 
@@ -167,21 +193,32 @@ fn an_input_without_log_files_fails_and_says_why_each_file_was_skipped() {
         .join("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/03/01");
     std::fs::create_dir_all(&digest).expect("mkdir");
     std::fs::write(
-        digest.join("111122223333_CloudTrail-Digest_us-east-1_trail_us-east-1_20260301T020000Z.json.gz"),
+        digest.join(
+            "111122223333_CloudTrail-Digest_us-east-1_trail_us-east-1_20260301T020000Z.json.gz",
+        ),
         "x",
     )
     .expect("write");
-    let output = run(&[odd.path().to_str().expect("utf-8")], &out.path().join("odd"));
+    let output = run(
+        &[odd.path().to_str().expect("utf-8")],
+        &out.path().join("odd"),
+    );
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let err = flat(&String::from_utf8_lossy(&output.stderr));
     assert!(
         err.contains("3 files skipped: their names are not CloudTrail log file names (pass a file by name to read it anyway)"),
         "{err}"
     );
-    assert!(err.contains("1 file skipped: CloudTrail digest files"), "{err}");
+    assert!(
+        err.contains("1 file skipped: CloudTrail digest files"),
+        "{err}"
+    );
     // The accounting is still written: the user can see what was and was not read.
     let summary = crate::support::summary(&out.path().join("odd"));
-    assert_eq!(summary["objects"]["skipped"]["not_cloudtrail"], 3, "{summary}");
+    assert_eq!(
+        summary["objects"]["skipped"]["not_cloudtrail"], 3,
+        "{summary}"
+    );
 
     // Passed by name, such a file is read, and the run succeeds.
     let output = run(

@@ -506,7 +506,10 @@ fn no_credentials_run(metadata_endpoint: Option<&str>) {
         err.contains("no AWS credentials to list bucket 'some-trail'"),
         "{metadata_endpoint:?}: {err}"
     );
-    assert!(!err.contains("cannot reach"), "{metadata_endpoint:?}: {err}");
+    assert!(
+        !err.contains("cannot reach"),
+        "{metadata_endpoint:?}: {err}"
+    );
     assert_eq!(err.lines().count(), 1, "one line without -v: {err}");
 }
 

@@ -47,6 +47,10 @@ mod tests {
         let fresh = dir.path().join("a/b");
         prepare(&fresh).expect("created");
         assert!(fresh.is_dir());
-        assert_eq!(std::fs::read_dir(&fresh).expect("list").count(), 0, "no probe left");
+        assert_eq!(
+            std::fs::read_dir(&fresh).expect("list").count(),
+            0,
+            "no probe left"
+        );
     }
 }

@@ -4,9 +4,9 @@
 use std::fmt;
 
 use crate::config::AnalyzeConfig;
+use crate::output::report::format::count;
 use crate::pipeline::Analysis;
 use crate::time::{SECONDS_PER_HOUR, format_rfc3339};
-use crate::output::report::format::count;
 
 /// A gap of more than this between a requested bound and the nearest event is reported.
 const COVERAGE_SLACK: i64 = SECONDS_PER_HOUR;
@@ -102,7 +102,7 @@ impl fmt::Display for Warning {
             Warning::LateObjects { objects } => write!(
                 f,
                 "{} delivered into hours the --state checkpoint had already finished, not read: see resume.late_objects (a run with a new state file reads them)",
-                count(*objects, "object")
+                count(*objects as u64, "object")
             ),
             Warning::CheckpointNotSaved { error } => {
                 write!(f, "a checkpoint was not saved: {error}")

@@ -59,7 +59,13 @@ impl SkippedObjects {
     /// Why the skipped objects were skipped, one phrase per reason that applies: what a
     /// user reads when no log file was read at all.
     pub fn reasons(&self) -> Vec<String> {
-        let n = |count: u64| if count == 1 { "1 file".to_owned() } else { format!("{count} files") };
+        let n = |count: u64| {
+            if count == 1 {
+                "1 file".to_owned()
+            } else {
+                format!("{count} files")
+            }
+        };
         let mut out = Vec::new();
         if self.not_cloudtrail > 0 {
             out.push(format!(
@@ -68,10 +74,16 @@ impl SkippedObjects {
             ));
         }
         if self.digest > 0 {
-            out.push(format!("{} skipped: CloudTrail digest files, which hold no events", n(self.digest)));
+            out.push(format!(
+                "{} skipped: CloudTrail digest files, which hold no events",
+                n(self.digest)
+            ));
         }
         if self.insight > 0 {
-            out.push(format!("{} skipped: CloudTrail Insights files, which hold no API calls", n(self.insight)));
+            out.push(format!(
+                "{} skipped: CloudTrail Insights files, which hold no API calls",
+                n(self.insight)
+            ));
         }
         if self.outside_time_range > 0 {
             out.push(format!(
@@ -80,10 +92,16 @@ impl SkippedObjects {
             ));
         }
         if self.other_account > 0 {
-            out.push(format!("{} skipped: of accounts --account leaves out", n(self.other_account)));
+            out.push(format!(
+                "{} skipped: of accounts --account leaves out",
+                n(self.other_account)
+            ));
         }
         if self.other_region > 0 {
-            out.push(format!("{} skipped: of regions --region leaves out", n(self.other_region)));
+            out.push(format!(
+                "{} skipped: of regions --region leaves out",
+                n(self.other_region)
+            ));
         }
         if self.after_state > 0 {
             out.push(format!(

@@ -630,12 +630,24 @@ fn credentials_failure(err: &(dyn std::error::Error + 'static)) -> Option<Failur
         }
         let text = e.to_string();
         let wording = [
-            ("the credential provider was not enabled", Failure::NoCredentials),
-            ("no providers in chain provided credentials", Failure::NoCredentials),
-            ("credentials provider timed out", Failure::CredentialsTimedOut),
+            (
+                "the credential provider was not enabled",
+                Failure::NoCredentials,
+            ),
+            (
+                "no providers in chain provided credentials",
+                Failure::NoCredentials,
+            ),
+            (
+                "credentials provider timed out",
+                Failure::CredentialsTimedOut,
+            ),
             ("provider timed out", Failure::CredentialsTimedOut),
             ("was not properly configured", Failure::BadProfile),
-            ("error occurred while loading credentials", Failure::CredentialsFailed),
+            (
+                "error occurred while loading credentials",
+                Failure::CredentialsFailed,
+            ),
             ("failed to load credentials", Failure::CredentialsFailed),
             ("unexpected credentials error", Failure::CredentialsFailed),
         ];
@@ -649,7 +661,7 @@ fn credentials_failure(err: &(dyn std::error::Error + 'static)) -> Option<Failur
 
 /// The failure of a request from S3's error code and HTTP status, or how it never got an
 /// answer.
-fn classify(
+fn classify_failure(
     code: &str,
     status: Option<u16>,
     credentials: Option<Failure>,
@@ -659,18 +671,23 @@ fn classify(
         return f;
     }
     match (code, status) {
-        ("ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired" | "RequestExpired", _) => {
-            Failure::Expired
-        }
+        (
+            "ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired" | "RequestExpired",
+            _,
+        ) => Failure::Expired,
         ("NoSuchBucket", _) | (_, Some(404)) => Failure::NoSuchBucket,
         (
-            "AccessDenied" | "AllAccessDisabled" | "InvalidAccessKeyId" | "SignatureDoesNotMatch"
+            "AccessDenied"
+            | "AllAccessDisabled"
+            | "InvalidAccessKeyId"
+            | "SignatureDoesNotMatch"
             | "InvalidToken",
             _,
         )
         | (_, Some(403)) => Failure::Denied,
         (
-            "PermanentRedirect" | "AuthorizationHeaderMalformed"
+            "PermanentRedirect"
+            | "AuthorizationHeaderMalformed"
             | "IllegalLocationConstraintException",
             _,
         )
@@ -690,8 +707,11 @@ fn describe_list_error(session: &S3Session, bucket: &str, err: &ListError) -> an
         .and_then(|r| r.headers().get("x-amz-bucket-region"))
         .map(str::to_owned);
     let status = err.raw_response().map(|r| r.status().as_u16());
-    let no_answer = matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_));
-    let failure = classify(code, status, credentials_failure(err), no_answer);
+    let no_answer = matches!(
+        err,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+    );
+    let failure = classify_failure(code, status, credentials_failure(err), no_answer);
     let hint = match failure {
         Failure::NoCredentials => format!(
             "no AWS credentials to list bucket '{bucket}': none of the default chain's sources had any; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE / --profile (run `aws sso login` for SSO profiles), or run where an instance or task role is attached"
@@ -746,21 +766,42 @@ mod tests {
         let not_loaded = CredentialsError::not_loaded("no providers in chain provided credentials");
         let creds = credentials_failure(&not_loaded);
         assert_eq!(creds, Some(Failure::NoCredentials));
-        assert_eq!(classify("", None, creds, true), Failure::NoCredentials);
+        assert_eq!(
+            classify_failure("", None, creds, true),
+            Failure::NoCredentials
+        );
         let timed_out = CredentialsError::provider_timed_out(std::time::Duration::from_secs(1));
-        assert_eq!(credentials_failure(&timed_out), Some(Failure::CredentialsTimedOut));
+        assert_eq!(
+            credentials_failure(&timed_out),
+            Some(Failure::CredentialsTimedOut)
+        );
         // Wrapped in another error, as the orchestrator does, it is still found.
         let wrapped = anyhow::Error::new(not_loaded).context("dispatch failure");
         assert_eq!(
             credentials_failure(wrapped.as_ref()),
             Some(Failure::NoCredentials)
         );
-        assert_eq!(classify("ExpiredToken", Some(400), None, false), Failure::Expired);
-        assert_eq!(classify("AccessDenied", Some(403), None, false), Failure::Denied);
-        assert_eq!(classify("", Some(404), None, false), Failure::NoSuchBucket);
-        assert_eq!(classify("PermanentRedirect", Some(301), None, false), Failure::WrongRegion);
-        assert_eq!(classify("", None, None, true), Failure::Unreachable);
-        assert_eq!(classify("InternalError", Some(500), None, false), Failure::Other);
+        assert_eq!(
+            classify_failure("ExpiredToken", Some(400), None, false),
+            Failure::Expired
+        );
+        assert_eq!(
+            classify_failure("AccessDenied", Some(403), None, false),
+            Failure::Denied
+        );
+        assert_eq!(
+            classify_failure("", Some(404), None, false),
+            Failure::NoSuchBucket
+        );
+        assert_eq!(
+            classify_failure("PermanentRedirect", Some(301), None, false),
+            Failure::WrongRegion
+        );
+        assert_eq!(classify_failure("", None, None, true), Failure::Unreachable);
+        assert_eq!(
+            classify_failure("InternalError", Some(500), None, false),
+            Failure::Other
+        );
     }
 
     #[test]

@@ -78,18 +78,13 @@ pub fn percent(share: f64) -> String {
     }
 }
 
-/// "1 request", "2 requests": a count with its noun, in the singular for one. Nouns whose
-/// plural is not `+s` are given both ways (`count_of(n, "copy", "copies")`).
+/// "1 request", "2 requests": a count with its noun, in the singular for one.
 pub fn count(n: u64, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
         format!("{n} {noun}s")
     }
-}
-
-pub fn count_of(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `s` cut to at most `max` columns of display width, keeping its start and its end (an
@@ -172,8 +167,6 @@ mod tests {
         assert_eq!(percent(0.00012), "0.012%");
         assert_eq!(count(1, "request"), "1 request");
         assert_eq!(count(0, "request"), "0 requests");
-        assert_eq!(count_of(1, "copy", "copies"), "1 copy");
-        assert_eq!(count_of(3, "copy", "copies"), "3 copies");
     }
 
     #[test]
@@ -195,6 +188,9 @@ mod tests {
         let out = wrap(text, 40, "  [1] ", "      ");
         assert!(out.lines().all(|l| l.width() <= 40), "{out}");
         assert!(out.starts_with("  [1] botocore"));
-        assert!(out.lines().skip(1).all(|l| l.starts_with("      ")), "{out}");
+        assert!(
+            out.lines().skip(1).all(|l| l.starts_with("      ")),
+            "{out}"
+        );
     }
 }

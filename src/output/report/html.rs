@@ -158,7 +158,11 @@ fn answers(out: &mut String, model: &ReportModel<'_>) {
             out,
             "<li><a href=\"#sigv2\"><b>{}</b> still {} S3 requests with SigV2</a> ({})</li>",
             count(a.sigv2_principals, "principal"),
-            if a.sigv2_principals == 1 { "signs" } else { "sign" },
+            if a.sigv2_principals == 1 {
+                "signs"
+            } else {
+                "sign"
+            },
             count(a.sigv2_requests, "request")
         );
     } else {
@@ -775,7 +779,11 @@ fn todo_table<C>(
             headings.len(),
             text(p.principal),
             thousands(p.requests),
-            if p.requests == 1 { "request" } else { "requests" }
+            if p.requests == 1 {
+                "request"
+            } else {
+                "requests"
+            }
         );
         for c in p.clients.shown() {
             client(out, p.principal, c);

@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::format::{count, percent};
 use crate::attribute::kms::{
     CacheOperation, DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH, Quota, QuotaClass, Quotas,
 };
@@ -27,7 +28,6 @@ use crate::tables::kms_rates::Row as RateRow;
 use crate::tables::sigv2_requests::Row as SigV2Row;
 use crate::tables::tls_legacy::Row as TlsRow;
 use crate::time::format_rfc3339;
-use super::format::{count, percent};
 
 /// A string from the trail, or nothing (shown as "-").
 pub type Text<'a> = Option<&'a str>;

@@ -40,7 +40,8 @@ fn or_dash<T: ToString>(v: Option<T>) -> String {
 /// `MM-DD HH:MM:SS`: a table cell; the year is in the period line.
 fn short_time(t: i64) -> String {
     let full = format_rfc3339(t);
-    full.get(5..19).map_or(full.clone(), |s| s.replace('T', " "))
+    full.get(5..19)
+        .map_or(full.clone(), |s| s.replace('T', " "))
 }
 
 /// A sentence wrapped to the report's width.
@@ -81,7 +82,11 @@ pub fn render(model: &ReportModel<'_>) -> String {
                 count(d.total, "duplicate record"),
                 d.event_id,
                 d.cross_account,
-                if d.cross_account == 1 { "copy" } else { "copies" }
+                if d.cross_account == 1 {
+                    "copy"
+                } else {
+                    "copies"
+                }
             ),
         );
     }
@@ -134,10 +139,7 @@ fn headline(out: &mut String, model: &ReportModel<'_>) {
         out,
         "",
         "  ",
-        &format!(
-            "trailsift {}: {sigv2}, {tls}",
-            env!("CARGO_PKG_VERSION")
-        ),
+        &format!("trailsift {}: {sigv2}, {tls}", env!("CARGO_PKG_VERSION")),
     );
     if let Some(q) = a.closest_hour {
         para(out, "  ", "    ", &terminal_safe(&q.summary()));
@@ -611,6 +613,11 @@ mod tests {
     fn quota_classes_fit_their_column() {
         assert_eq!(class_cell("symmetric"), "symmetric");
         assert_eq!(class_cell("data_key_pair_rsa_2048"), "pair rsa_2048");
-        assert!(class_cell("data_key_pair_ecc_nist_edwards25519").chars().count() <= 18);
+        assert!(
+            class_cell("data_key_pair_ecc_nist_edwards25519")
+                .chars()
+                .count()
+                <= 18
+        );
     }
 }
