@@ -44,7 +44,7 @@ pub mod engine {
     pub use crate::attribute::kms::{DEFAULT_PRICE_PER_10K_REQUESTS, Quotas};
     pub use crate::attribute::{advice, sigv4, user_agent};
     pub use crate::config::RecordFilter;
-    pub use crate::dedup::{Admission, Dedup, DeferredSink, EpochView, record_key};
+    pub use crate::dedup::{Admission, Dedup, DeferredSink, EpochView, record_key, uuid_key};
     pub use crate::output::kms_insights::KmsInsights;
     pub use crate::pipeline::{Gate, ObjectParser};
     pub use crate::record::{Identity, Record};
