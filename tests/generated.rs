@@ -84,7 +84,8 @@ fn check_against_truth(out: &Path, truth: &Value) {
     let peaks: Vec<(String, String, String, i64, i64, String)> = rates
         .iter()
         .filter(|r| {
-            r["scope"].str() == Some("account_region") && r["quota_class"].str() == Some("symmetric")
+            r["scope"].str() == Some("account_region")
+                && r["quota_class"].str() == Some("symmetric")
         })
         .map(|r| {
             (

@@ -192,7 +192,10 @@ fn duplicates_are_counted_once_within_the_window_and_cross_account_calls_once() 
     let rates = account_region_rates(out.path());
     let by_account = sum_by(&rates, &["account_id"], "calls");
     assert_eq!(by_account[&vec![A.to_owned()]], 4);
-    assert!(!by_account.contains_key(&vec![B.to_owned()]), "{by_account:?}");
+    assert!(
+        !by_account.contains_key(&vec![B.to_owned()]),
+        "{by_account:?}"
+    );
 }
 
 #[test]

@@ -66,7 +66,10 @@ fn every_published_record_is_read_with_no_failed_object() {
     // whatever its source. Pairs that reuse a placeholder id (`1`, `...-EXAMPLE...`) on
     // different records are all counted.
     assert_eq!(s["records"]["duplicates"], 38, "{s}");
-    assert_eq!(s["records"]["duplicate_reasons"]["same_event_id"], 38, "{s}");
+    assert_eq!(
+        s["records"]["duplicate_reasons"]["same_event_id"], 38,
+        "{s}"
+    );
 }
 
 /// Files published by others ship only with their origin and licence named.

@@ -183,7 +183,10 @@ impl TableAccumulator for DataKeyCaching {
     /// Joins another partial's groups; `table` maps its symbols to ours.
     fn merge(&mut self, other: DataKeyCaching, table: &[Sym]) {
         for (k, g) in other.groups {
-            self.groups.entry(k.remap(table)).or_default().merge(g, table);
+            self.groups
+                .entry(k.remap(table))
+                .or_default()
+                .merge(g, table);
         }
     }
 }
