@@ -15,12 +15,14 @@ use crate::source::s3::{DEFAULT_MAX_ATTEMPTS, DEFAULT_REQUESTS_IN_FLIGHT, S3Opti
 use crate::tables::kms_data_key_caching::DEFAULT_MAX_AGE_SECONDS;
 use crate::time::{SECONDS_PER_HOUR, parse_cli_time};
 
+// Every example line stays under 80 columns: clap wraps help text to the terminal, and an
+// example broken in the middle of an argument cannot be copied back into a shell.
 #[derive(Parser, Debug)]
 #[command(
     name = "trailsift",
     version,
     about = "Reads a CloudTrail trail fast: who still signs S3 requests with SigV2 or speaks legacy TLS, and who is hammering KMS.",
-    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail-bucket --start 2026-03-01 --end 2026-03-02 --out out\n  trailsift analyze ./trail-copy --start 2026-03-01 --end 2026-03-02 --region us-east-1 --out out\n  trailsift gen --out /tmp/trail --records 1000000 --seed 7"
+    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail --start 2026-03-01 --end 2026-03-02 --out out\n  trailsift analyze ./trail --region us-east-1 --start 2026-03-01 --out out\n  trailsift gen --out /tmp/trail --records 1000000 --seed 7"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -36,9 +38,10 @@ pub enum Command {
     Gen(GenArgs),
 }
 
+// Example lines under 80 columns, as for `Cli`.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail-bucket --start 2026-03-01 --end 2026-03-02 --account 111122223333 --out out\n  trailsift analyze s3://trail/logs --endpoint-url http://127.0.0.1:9000 --s3-region us-east-1\n  trailsift analyze trail/AWSLogs/111122223333 --start 2026-03-01T00:00:00Z --end 2026-03-01T12:00:00Z --quota us-east-1=150000\n\nOutputs in --out: kms_calls.parquet, kms_rates.parquet, kms_cost.parquet, kms_bucket_keys.parquet, kms_data_key_caching.parquet, sigv2_requests.parquet, tls_legacy.parquet, vpc_endpoint_events.parquet, summary.json, report.html."
+    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail --start 2026-03-01 --end 2026-03-02 --out out\n  trailsift analyze s3://my-trail --account 111122223333 --out out\n  trailsift analyze s3://trail/logs --endpoint-url http://127.0.0.1:9000\n  trailsift analyze trail --start 2026-03-01T06:00:00Z --end 2026-03-02\n  trailsift analyze trail/AWSLogs/111122223333 --quota us-east-1=150000\n\nOutputs in --out: kms_calls.parquet, kms_rates.parquet, kms_cost.parquet, kms_bucket_keys.parquet, kms_data_key_caching.parquet, sigv2_requests.parquet, tls_legacy.parquet, vpc_endpoint_events.parquet, summary.json, report.html."
 )]
 pub struct AnalyzeArgs {
     /// s3://bucket[/prefix] of the trail, trail directories (local copies of the bucket), or
@@ -135,15 +138,22 @@ pub struct GenArgs {
     /// Output directory for the trail and truth.json.
     #[arg(long)]
     pub out: PathBuf,
-    /// Number of event records.
+    /// Number of event records, spread over every account, region and hour.
     #[arg(long)]
     pub records: u64,
+    /// Random seed: the same seed and flags give a byte-identical trail (and truth.json);
+    /// another seed gives other account ids, principals and records.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Accounts logging to the trail (1 to 1000), with 12-digit ids drawn from the seed;
+    /// the first one owns the trail and its bucket.
     #[arg(long, default_value_t = 2)]
     pub accounts: u32,
+    /// Regions each account logs in (1 to 16), taken in order from us-east-1, eu-west-1,
+    /// us-west-2, eu-central-1, ap-southeast-2, ...
     #[arg(long, default_value_t = 2)]
     pub regions: u32,
+    /// Hours of eventTime the trail spans (1 to 8784), from 2026-03-01T00:00:00Z.
     #[arg(long, default_value_t = 24)]
     pub hours: u32,
     /// Organization id (o-...): write an organization trail layout.
