@@ -41,7 +41,7 @@ pub enum Command {
 // Example lines under 80 columns, as for `Cli`.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail --start 2026-03-01 --end 2026-03-02 --out out\n  trailsift analyze s3://my-trail --account 111122223333 --out out\n  trailsift analyze s3://trail/logs --endpoint-url http://127.0.0.1:9000\n  trailsift analyze trail --start 2026-03-01T06:00:00Z --end 2026-03-02\n  trailsift analyze trail/AWSLogs/111122223333 --quota us-east-1=150000\n\nOutputs in --out: kms_calls.parquet, kms_rates.parquet, kms_cost.parquet, kms_bucket_keys.parquet, kms_data_key_caching.parquet, sigv2_requests.parquet, tls_legacy.parquet, vpc_endpoint_events.parquet, summary.json, report.html."
+    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail --start 2026-03-01 --end 2026-03-02 --out out\n  trailsift analyze s3://my-trail --account 111122223333 --out out\n  trailsift analyze s3://trail/logs --endpoint-url http://127.0.0.1:9000\n  trailsift analyze trail --start 2026-03-01T06:00:00Z --end 2026-03-02\n  trailsift analyze trail/AWSLogs/111122223333 --quota us-east-1=150000\n  trailsift analyze fixtures/trail --out out --json | jq .records\n\nOutputs in --out: kms_calls.parquet, kms_rates.parquet, kms_cost.parquet, kms_bucket_keys.parquet, kms_data_key_caching.parquet, sigv2_requests.parquet, tls_legacy.parquet, vpc_endpoint_events.parquet, summary.json, report.html."
 )]
 pub struct AnalyzeArgs {
     /// s3://bucket[/prefix] of the trail, trail directories (local copies of the bucket), or
@@ -85,6 +85,10 @@ pub struct AnalyzeArgs {
     /// Exit non-zero when any object failed (outputs are still written).
     #[arg(long)]
     pub strict: bool,
+    /// Print summary.json on stdout instead of the text report, for scripts (the file is
+    /// still written, with the same bytes).
+    #[arg(long)]
+    pub json: bool,
     /// Largest decompressed size accepted for one object.
     #[arg(long, default_value_t = DEFAULT_MAX_OBJECT_BYTES, value_name = "BYTES")]
     pub max_object_bytes: u64,

@@ -51,9 +51,11 @@ pub mod engine {
     pub use crate::tables::{FileColumns, OutputContext, Rows, Tables, column_docs, write_all};
 }
 
-/// What the binary needs to decide its exit status.
+/// What the binary needs to print and to decide its exit status.
 pub struct RunOutcome {
     pub report: String,
+    /// The text of `summary.json`, byte for byte, for `analyze --json`.
+    pub summary_json: String,
     pub failed_objects: u64,
 }
 
@@ -79,7 +81,7 @@ pub fn run_analyze(cfg: &AnalyzeConfig) -> Result<RunOutcome> {
     let wall_seconds = started.elapsed().as_secs_f64();
     let summary = output::summary::build(cfg, &analysis, &insights, &warnings, wall_seconds);
     let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
-    output::summary::write(&cfg.out_dir.join("summary.json"), &summary)?;
+    let summary_json = output::summary::write(&cfg.out_dir.join("summary.json"), &summary)?;
     let report_input = output::report::ReportInput {
         analysis: &analysis,
         rows: &rows,
@@ -95,6 +97,7 @@ pub fn run_analyze(cfg: &AnalyzeConfig) -> Result<RunOutcome> {
     report.push_str(&format!("\nOutputs written to {}\n", cfg.out_dir.display()));
     Ok(RunOutcome {
         report,
+        summary_json,
         failed_objects: analysis.objects.failed,
     })
 }

@@ -21,9 +21,14 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => {
+            let json = args.json;
             let cfg = args.into_config().map_err(anyhow::Error::msg)?;
             let outcome = trailsift::run_analyze(&cfg)?;
-            print_quietly(&outcome.report);
+            print_quietly(if json {
+                &outcome.summary_json
+            } else {
+                &outcome.report
+            });
             if cfg.strict && outcome.failed_objects > 0 {
                 eprintln!(
                     "trailsift: {} objects failed (--strict): see summary.json",
