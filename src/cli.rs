@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::attribute::kms::{DEFAULT_PRICE_PER_10K_REQUESTS, Quota, QuotaScope};
 use crate::config::{AnalyzeConfig, RecordFilter, StateOptions};
@@ -25,8 +26,58 @@ use crate::time::{SECONDS_PER_HOUR, parse_cli_time};
     after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail --start 2026-03-01 --end 2026-03-02 --out out\n  trailsift analyze ./trail --region us-east-1 --start 2026-03-01 --out out\n  trailsift gen --out /tmp/trail --records 1000000 --seed 7"
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub verbosity: Verbosity,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses the command line as [`Parser::parse`] does (a usage error exits 2), and
+    /// refuses the flag pairs that contradict each other.
+    pub fn parse_checked() -> Cli {
+        let cli = Cli::parse();
+        if let Err(e) = cli.check_conflicts() {
+            e.exit();
+        }
+        cli
+    }
+
+    /// clap's `conflicts_with` holds only among the flags given on one side of the
+    /// subcommand: `-q analyze -v` and `-q analyze --json` pass it, so they are checked
+    /// here, on what was parsed.
+    fn check_conflicts(&self) -> Result<(), clap::Error> {
+        let conflict = |msg: &str| Err(Cli::command().error(ErrorKind::ArgumentConflict, msg));
+        if self.verbosity.quiet && self.verbosity.verbose {
+            return conflict("the argument '--quiet' cannot be used with '--verbose'");
+        }
+        if let Command::Analyze(args) = &self.command
+            && args.json
+            && self.verbosity.quiet
+        {
+            return conflict(
+                "the argument '--json' cannot be used with '--quiet' (--json prints the summary, --quiet nothing)",
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The help heading of the global flags: in a subcommand's help they would otherwise sit
+/// among its own flags, in declaration order, as if they were the subcommand's.
+const GLOBAL: &str = "Global options";
+
+/// How much the binary says. Global, so that `trailsift analyze ... -q` works as well as
+/// `trailsift -q analyze ...`.
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct Verbosity {
+    /// Print nothing on stdout from analyze and gen (no report, no "wrote" line) and show
+    /// no progress. Errors and warnings still go to stderr; the exit status is unchanged.
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
+    pub quiet: bool,
+    /// On an error, print its whole chain of causes, one per line, not only one line.
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
+    pub verbose: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -87,7 +138,7 @@ pub struct AnalyzeArgs {
     pub strict: bool,
     /// Print summary.json on stdout instead of the text report, for scripts (the file is
     /// still written, with the same bytes).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "quiet")]
     pub json: bool,
     /// Largest decompressed size accepted for one object.
     #[arg(long, default_value_t = DEFAULT_MAX_OBJECT_BYTES, value_name = "BYTES")]
@@ -203,7 +254,8 @@ fn parse_quota(s: &str) -> Result<(QuotaScope, Quota), String> {
 }
 
 impl AnalyzeArgs {
-    pub fn into_config(self) -> Result<AnalyzeConfig, String> {
+    /// The run's config; `verbosity` is the global `-q`/`-v`, which lives on [`Cli`].
+    pub fn into_config(self, verbosity: Verbosity) -> Result<AnalyzeConfig, String> {
         if let (Some(s), Some(e)) = (self.start, self.end)
             && e <= s
         {
@@ -231,7 +283,9 @@ impl AnalyzeArgs {
             threads: self.threads,
             top: self.top,
             quota_overrides: self.quotas.into_iter().collect::<BTreeMap<_, _>>(),
-            progress: !self.no_progress,
+            // -q promises nothing but errors and warnings: no progress either.
+            progress: !self.no_progress && !verbosity.quiet,
+            verbose: verbosity.verbose,
             strict: self.strict,
             max_object_bytes: self.max_object_bytes,
             dedup_window_hours: self.dedup_window_hours,
