@@ -23,7 +23,7 @@ use crate::time::{SECONDS_PER_HOUR, parse_cli_time};
     name = "trailsift",
     version,
     about = "Reads a CloudTrail trail fast: who still signs S3 requests with SigV2 or speaks legacy TLS, and who is hammering KMS.",
-    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail --start 2026-03-01 --end 2026-03-02 --out out\n  trailsift analyze ./trail --region us-east-1 --start 2026-03-01 --out out\n  trailsift gen --out /tmp/trail --records 1000000 --seed 7"
+    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail --start 2026-03-01 --end 2026-03-02 --out out\n  trailsift analyze ./trail --region us-east-1 --start 2026-03-01 --out out\n  trailsift gen --out /tmp/trail --records 1000000 --seed 7\n  trailsift completions bash"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -87,6 +87,25 @@ pub enum Command {
     Analyze(Box<AnalyzeArgs>),
     /// Write a realistic synthetic trail (and the answers planted in it) for tests and benchmarks.
     Gen(GenArgs),
+    /// Print a completion script for SHELL on stdout (the README says where to install it).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout, or write one page per subcommand with --out.
+    Man(ManArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Write trailsift.1 and one page per subcommand (trailsift-analyze.1, ...) into DIR
+    /// (created if missing) instead of printing the top-level page.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 // Example lines under 80 columns, as for `Cli`.

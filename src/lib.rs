@@ -6,8 +6,9 @@
 //! what once per record, `tables` fold it (one module per output table) and merge, `output`
 //! writes summary.json and the reports. `pipeline` runs it; `resume` checkpoints it.
 //!
-//! The library's API is what the binary needs: [`cli`], [`run_analyze`] and the generator
-//! ([`synth`]). [`engine`] opens the parts the benches and the fuzz test drive directly.
+//! The library's API is what the binary needs: [`cli`], [`run_analyze`], the generator
+//! ([`synth`]) and the completion scripts and man pages ([`generated_docs`]). [`engine`]
+//! opens the parts the benches and the fuzz test drive directly.
 
 mod attribute;
 pub mod cli;
@@ -15,6 +16,7 @@ mod config;
 mod decode;
 mod dedup;
 mod failure;
+pub mod generated_docs;
 mod log_file;
 mod output;
 mod pipeline;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use trailsift::cli::{Cli, Command, Verbosity};
+use trailsift::generated_docs;
 
 fn main() -> ExitCode {
     let cli = Cli::parse_checked();
@@ -21,7 +22,8 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     let verbosity = cli.verbosity;
-    // -q silences what analyze and gen say about a run.
+    // -q silences what analyze and gen say about a run; the scripts and pages of
+    // `completions` and `man` are what was asked for, so they print regardless.
     let say = |text: &str| {
         if !verbosity.quiet {
             print_quietly(text.as_bytes());
@@ -58,6 +60,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 secs,
                 truth.records_total as f64 / secs.max(1e-9)
             ));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions(args) => {
+            print_quietly(&generated_docs::completion_script(args.shell));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man(args) => {
+            match args.out {
+                None => print_quietly(&generated_docs::man_page()?),
+                Some(dir) => {
+                    let written = generated_docs::write_man_pages(&dir)?;
+                    say(&format!(
+                        "wrote {} man pages into {}\n",
+                        written.len(),
+                        dir.display()
+                    ));
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
