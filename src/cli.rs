@@ -71,8 +71,9 @@ const GLOBAL: &str = "Global options";
 /// `trailsift -q analyze ...`.
 #[derive(Args, Debug, Clone, Copy, Default)]
 pub struct Verbosity {
-    /// Print nothing on stdout from analyze and gen (no report, no "wrote" line) and show
-    /// no progress. Errors and warnings still go to stderr; the exit status is unchanged.
+    /// Print nothing on stdout from analyze, gen and man --out (no report, no "wrote" line)
+    /// and show no progress. Errors and warnings still go to stderr; the exit status is
+    /// unchanged.
     #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
     pub quiet: bool,
     /// On an error, print its whole chain of causes, one per line, not only one line.

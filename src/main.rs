@@ -22,8 +22,8 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     let verbosity = cli.verbosity;
-    // -q silences what analyze and gen say about a run; the scripts and pages of
-    // `completions` and `man` are what was asked for, so they print regardless.
+    // -q silences what analyze, gen and man --out say about what they did; the script of
+    // `completions` and the page of `man` are what was asked for, so they print regardless.
     let say = |text: &str| {
         if !verbosity.quiet {
             print_quietly(text.as_bytes());
