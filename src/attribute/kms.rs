@@ -323,7 +323,9 @@ impl Quota {
 
     /// The quota in whole requests per second, when it is one (`quota_rps`).
     pub fn whole_rps(self) -> Option<u64> {
-        (self.milli_rps % 1000 == 0).then_some(self.milli_rps / 1000)
+        self.milli_rps
+            .is_multiple_of(1000)
+            .then_some(self.milli_rps / 1000)
     }
 
     /// True when `calls` in one second exceed `numerator / denominator` of the quota
