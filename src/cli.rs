@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::attribute::kms::{DEFAULT_PRICE_PER_10K_REQUESTS, Quota, QuotaScope};
 use crate::config::{AnalyzeConfig, RecordFilter, StateOptions};
@@ -15,16 +16,69 @@ use crate::source::s3::{DEFAULT_MAX_ATTEMPTS, DEFAULT_REQUESTS_IN_FLIGHT, S3Opti
 use crate::tables::kms_data_key_caching::DEFAULT_MAX_AGE_SECONDS;
 use crate::time::{SECONDS_PER_HOUR, parse_cli_time};
 
+// Every example line stays under 80 columns: clap wraps help text to the terminal, and an
+// example broken in the middle of an argument cannot be copied back into a shell.
 #[derive(Parser, Debug)]
 #[command(
     name = "trailsift",
     version,
     about = "Reads a CloudTrail trail fast: who still signs S3 requests with SigV2 or speaks legacy TLS, and who is hammering KMS.",
-    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail-bucket --start 2026-03-01 --end 2026-03-02 --out out\n  trailsift analyze ./trail-copy --start 2026-03-01 --end 2026-03-02 --region us-east-1 --out out\n  trailsift gen --out /tmp/trail --records 1000000 --seed 7"
+    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail --start 2026-03-01 --end 2026-03-02 --out out\n  trailsift analyze ./trail --region us-east-1 --start 2026-03-01 --out out\n  trailsift gen --out /tmp/trail --records 1000000 --seed 7\n  trailsift completions bash"
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub verbosity: Verbosity,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses the command line as [`Parser::parse`] does (a usage error exits 2), and
+    /// refuses the flag pairs that contradict each other.
+    pub fn parse_checked() -> Cli {
+        let cli = Cli::parse();
+        if let Err(e) = cli.check_conflicts() {
+            e.exit();
+        }
+        cli
+    }
+
+    /// clap's `conflicts_with` holds only among the flags given on one side of the
+    /// subcommand: `-q analyze -v` and `-q analyze --json` pass it, so they are checked
+    /// here, on what was parsed.
+    fn check_conflicts(&self) -> Result<(), clap::Error> {
+        let conflict = |msg: &str| Err(Cli::command().error(ErrorKind::ArgumentConflict, msg));
+        if self.verbosity.quiet && self.verbosity.verbose {
+            return conflict("the argument '--quiet' cannot be used with '--verbose'");
+        }
+        if let Command::Analyze(args) = &self.command
+            && args.json
+            && self.verbosity.quiet
+        {
+            return conflict(
+                "the argument '--json' cannot be used with '--quiet' (--json prints the summary, --quiet nothing)",
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The help heading of the global flags: in a subcommand's help they would otherwise sit
+/// among its own flags, in declaration order, as if they were the subcommand's.
+const GLOBAL: &str = "Global options";
+
+/// How much the binary says. Global, so that `trailsift analyze ... -q` works as well as
+/// `trailsift -q analyze ...`.
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct Verbosity {
+    /// Print nothing on stdout from analyze, gen and man --out (no report, no "wrote" line)
+    /// and show no progress. Errors and warnings still go to stderr; the exit status is
+    /// unchanged.
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
+    pub quiet: bool,
+    /// On an error, print its whole chain of causes, one per line, not only one line.
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
+    pub verbose: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -34,11 +88,31 @@ pub enum Command {
     Analyze(Box<AnalyzeArgs>),
     /// Write a realistic synthetic trail (and the answers planted in it) for tests and benchmarks.
     Gen(GenArgs),
+    /// Print a completion script for SHELL on stdout (the README says where to install it).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout, or write one page per subcommand with --out.
+    Man(ManArgs),
 }
 
 #[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Write trailsift.1 and one page per subcommand (trailsift-analyze.1, ...) into DIR
+    /// (created if missing) instead of printing the top-level page.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+// Example lines under 80 columns, as for `Cli`.
+#[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail-bucket --start 2026-03-01 --end 2026-03-02 --account 111122223333 --out out\n  trailsift analyze s3://trail/logs --endpoint-url http://127.0.0.1:9000 --s3-region us-east-1\n  trailsift analyze trail/AWSLogs/111122223333 --start 2026-03-01T00:00:00Z --end 2026-03-01T12:00:00Z --quota us-east-1=150000\n\nOutputs in --out: kms_calls.parquet, kms_rates.parquet, kms_cost.parquet, kms_bucket_keys.parquet, kms_data_key_caching.parquet, sigv2_requests.parquet, tls_legacy.parquet, vpc_endpoint_events.parquet, summary.json, report.html."
+    after_help = "Examples:\n  trailsift analyze fixtures/trail --out out\n  trailsift analyze s3://my-trail --start 2026-03-01 --end 2026-03-02 --out out\n  trailsift analyze s3://my-trail --account 111122223333 --out out\n  trailsift analyze s3://trail/logs --endpoint-url http://127.0.0.1:9000\n  trailsift analyze trail --start 2026-03-01T06:00:00Z --end 2026-03-02\n  trailsift analyze trail/AWSLogs/111122223333 --quota us-east-1=150000\n  trailsift analyze fixtures/trail --out out --json | jq .records\n\nOutputs in --out: kms_calls.parquet, kms_rates.parquet, kms_cost.parquet, kms_bucket_keys.parquet, kms_data_key_caching.parquet, sigv2_requests.parquet, tls_legacy.parquet, vpc_endpoint_events.parquet, summary.json, report.html."
 )]
 pub struct AnalyzeArgs {
     /// s3://bucket[/prefix] of the trail, trail directories (local copies of the bucket), or
@@ -82,6 +156,10 @@ pub struct AnalyzeArgs {
     /// Exit non-zero when any object failed (outputs are still written).
     #[arg(long)]
     pub strict: bool,
+    /// Print summary.json on stdout instead of the text report, for scripts (the file is
+    /// still written, with the same bytes).
+    #[arg(long, conflicts_with = "quiet")]
+    pub json: bool,
     /// Largest decompressed size accepted for one object.
     #[arg(long, default_value_t = DEFAULT_MAX_OBJECT_BYTES, value_name = "BYTES")]
     pub max_object_bytes: u64,
@@ -135,15 +213,22 @@ pub struct GenArgs {
     /// Output directory for the trail and truth.json.
     #[arg(long)]
     pub out: PathBuf,
-    /// Number of event records.
+    /// Number of event records, spread over every account, region and hour.
     #[arg(long)]
     pub records: u64,
+    /// Random seed: the same seed and flags give a byte-identical trail (and truth.json);
+    /// another seed gives other account ids, principals and records.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Accounts logging to the trail (1 to 1000), with 12-digit ids drawn from the seed;
+    /// the first one owns the trail and its bucket.
     #[arg(long, default_value_t = 2)]
     pub accounts: u32,
+    /// Regions each account logs in (1 to 16), taken in order from us-east-1, eu-west-1,
+    /// us-west-2, eu-central-1, ap-southeast-2, ...
     #[arg(long, default_value_t = 2)]
     pub regions: u32,
+    /// Hours of eventTime the trail spans (1 to 8784), from 2026-03-01T00:00:00Z.
     #[arg(long, default_value_t = 24)]
     pub hours: u32,
     /// Organization id (o-...): write an organization trail layout.
@@ -189,7 +274,8 @@ fn parse_quota(s: &str) -> Result<(QuotaScope, Quota), String> {
 }
 
 impl AnalyzeArgs {
-    pub fn into_config(self) -> Result<AnalyzeConfig, String> {
+    /// The run's config; `verbosity` is the global `-q`/`-v`, which lives on [`Cli`].
+    pub fn into_config(self, verbosity: Verbosity) -> Result<AnalyzeConfig, String> {
         if let (Some(s), Some(e)) = (self.start, self.end)
             && e <= s
         {
@@ -217,7 +303,9 @@ impl AnalyzeArgs {
             threads: self.threads,
             top: self.top,
             quota_overrides: self.quotas.into_iter().collect::<BTreeMap<_, _>>(),
-            progress: !self.no_progress,
+            // -q promises nothing but errors and warnings: no progress either.
+            progress: !self.no_progress && !verbosity.quiet,
+            verbose: verbosity.verbose,
             strict: self.strict,
             max_object_bytes: self.max_object_bytes,
             dedup_window_hours: self.dedup_window_hours,

@@ -24,7 +24,12 @@ pub struct AnalyzeConfig {
     pub top: usize,
     /// `--quota [ACCOUNT:]REGION[:CLASS]=RPS` overrides of the default quotas.
     pub quota_overrides: BTreeMap<QuotaScope, Quota>,
+    /// Off with `--no-progress` or `-q`.
     pub progress: bool,
+    /// `-v`: the user asked for detail. The binary prints an error's every cause under it;
+    /// it is here, beside `progress`, so that any part of a run can say more on stderr
+    /// without a flag of its own.
+    pub verbose: bool,
     pub strict: bool,
     pub max_object_bytes: u64,
     /// Delivery hours within which two copies of one KMS call are counted once.

@@ -6,8 +6,9 @@
 //! what once per record, `tables` fold it (one module per output table) and merge, `output`
 //! writes summary.json and the reports. `pipeline` runs it; `resume` checkpoints it.
 //!
-//! The library's API is what the binary needs: [`cli`], [`run_analyze`] and the generator
-//! ([`synth`]). [`engine`] opens the parts the benches and the fuzz test drive directly.
+//! The library's API is what the binary needs: [`cli`], [`run_analyze`], the generator
+//! ([`synth`]) and the completion scripts and man pages ([`generated_docs`]). [`engine`]
+//! opens the parts the benches and the fuzz test drive directly.
 
 mod attribute;
 pub mod cli;
@@ -15,6 +16,7 @@ mod config;
 mod decode;
 mod dedup;
 mod failure;
+pub mod generated_docs;
 mod log_file;
 mod output;
 mod pipeline;
@@ -51,9 +53,11 @@ pub mod engine {
     pub use crate::tables::{FileColumns, OutputContext, Rows, Tables, column_docs, write_all};
 }
 
-/// What the binary needs to decide its exit status.
+/// What the binary needs to print and to decide its exit status.
 pub struct RunOutcome {
     pub report: String,
+    /// The text of `summary.json`, byte for byte, for `analyze --json`.
+    pub summary_json: String,
     pub failed_objects: u64,
     /// Why no log file was read, when none was (and none failed): the run answered nothing,
     /// which must not look like a clean trail.
@@ -99,7 +103,7 @@ pub fn run_analyze(cfg: &AnalyzeConfig) -> Result<RunOutcome> {
     let wall_seconds = started.elapsed().as_secs_f64();
     let summary = output::summary::build(cfg, &analysis, &insights, &warnings, wall_seconds);
     let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
-    output::summary::write(&cfg.out_dir.join("summary.json"), &summary)?;
+    let summary_json = output::summary::write(&cfg.out_dir.join("summary.json"), &summary)?;
     let report_input = output::report::ReportInput {
         analysis: &analysis,
         rows: &rows,
@@ -115,6 +119,7 @@ pub fn run_analyze(cfg: &AnalyzeConfig) -> Result<RunOutcome> {
     report.push_str(&format!("\nOutputs written to {}\n", cfg.out_dir.display()));
     Ok(RunOutcome {
         report,
+        summary_json,
         failed_objects: analysis.objects.failed,
         nothing_read: nothing_read(cfg, &analysis),
     })

@@ -4,26 +4,41 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::Parser;
 
-use trailsift::cli::{Cli, Command};
+use trailsift::cli::{Cli, Command, Verbosity};
+use trailsift::generated_docs;
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse_checked();
+    let verbosity = cli.verbosity;
+    match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("trailsift: error: {err:#}");
+            print_error(&err, verbosity);
             ExitCode::from(2)
         }
     }
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let verbosity = cli.verbosity;
+    // -q silences what analyze, gen and man --out say about what they did; the script of
+    // `completions` and the page of `man` are what was asked for, so they print regardless.
+    let say = |text: &str| {
+        if !verbosity.quiet {
+            print_quietly(text.as_bytes());
+        }
+    };
     match cli.command {
         Command::Analyze(args) => {
-            let cfg = args.into_config().map_err(anyhow::Error::msg)?;
+            let json = args.json;
+            let cfg = args.into_config(verbosity).map_err(anyhow::Error::msg)?;
             let outcome = trailsift::run_analyze(&cfg)?;
-            print_quietly(&outcome.report);
+            say(if json {
+                &outcome.summary_json
+            } else {
+                &outcome.report
+            });
             if let Some(why) = &outcome.nothing_read {
                 eprintln!("trailsift: {why}");
                 return Ok(ExitCode::from(1));
@@ -45,7 +60,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let started = std::time::Instant::now();
             let truth = trailsift::synth::generate(&args.into_config())?;
             let secs = started.elapsed().as_secs_f64();
-            print_quietly(&format!(
+            say(&format!(
                 "wrote {} records in {} log files (+{} digests) in {:.2} s ({:.0} records/s); answers in truth.json\n",
                 truth.records_total,
                 truth.log_objects,
@@ -55,11 +70,42 @@ fn run(cli: Cli) -> Result<ExitCode> {
             ));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Completions(args) => {
+            print_quietly(&generated_docs::completion_script(args.shell));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man(args) => {
+            match args.out {
+                None => print_quietly(&generated_docs::man_page()?),
+                Some(dir) => {
+                    let written = generated_docs::write_man_pages(&dir)?;
+                    say(&format!(
+                        "wrote {} man pages into {}\n",
+                        written.len(),
+                        dir.display()
+                    ));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// One line by default, as scripts grep for; with -v every cause on a line of its own, which
+/// is easier to read when a chain is long (an S3 error under a listing under a run).
+fn print_error(err: &anyhow::Error, verbosity: Verbosity) {
+    if verbosity.verbose {
+        eprintln!("trailsift: error: {err}");
+        for cause in err.chain().skip(1) {
+            eprintln!("caused by: {cause}");
+        }
+    } else {
+        eprintln!("trailsift: error: {err:#}");
     }
 }
 
 /// Prints to stdout; a closed pipe (`| head`) is not an error.
-fn print_quietly(text: &str) {
+fn print_quietly(bytes: &[u8]) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
 }

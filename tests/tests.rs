@@ -2,6 +2,7 @@
 
 mod support;
 
+mod cli;
 mod client_intelligence;
 mod decoder_fuzz;
 mod expert_answers;

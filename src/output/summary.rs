@@ -274,7 +274,10 @@ fn caching_saved(i: &KmsInsights<'_>, operation: CacheOperation) -> u64 {
         .sum()
 }
 
-pub fn write(path: &Path, summary: &Summary<'_>) -> Result<()> {
-    let json = serde_json::to_vec_pretty(summary)?;
-    std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))
+/// Writes the summary to `path` and returns the very text written, so that `analyze --json`
+/// prints the file's bytes rather than a second serialization that could drift from it.
+pub fn write(path: &Path, summary: &Summary<'_>) -> Result<String> {
+    let json = serde_json::to_string_pretty(summary)?;
+    std::fs::write(path, &json).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(json)
 }
