@@ -332,7 +332,7 @@ fn verbose_prints_every_cause_of_an_error_on_its_own_line() {
         verbose.len() > 1,
         "-v printed the error on one line: {verbose:?}"
     );
-    assert!(verbose[0].starts_with("trailsift: error: cannot create output directory"));
+    assert!(verbose[0].starts_with("trailsift: error: cannot create the --out directory"));
     assert!(verbose[1..].iter().all(|l| l.starts_with("caused by: ")));
 
     let plain = error_lines(&failing_run(&[]));

@@ -1048,7 +1048,14 @@ fn the_generated_bi_burst_is_found_as_a_recurring_spike() {
         .split("Recurring spikes")
         .nth(1)
         .unwrap_or_else(|| panic!("no recurring spike found:\n{report}"));
-    let line = spikes.lines().nth(1).expect("one spike line");
+    // The spike's sentence, wrapped at 100 columns: its first line and what continues it.
+    let sentence: String = spikes
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with("What to do"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let line = sentence.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(line.contains("minute :00 in 6 of 6 hours"), "{line}");
     assert!(line.contains("role/BI-Reporting"), "{line}");
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");

@@ -90,8 +90,12 @@ impl fmt::Display for Warning {
             ),
             Warning::SigV2Inferred { records } => write!(
                 f,
-                "{} predating SignatureVersion logging (2019): SigV2 among them is inferred from client versions (evidence = inferred), not seen",
-                count(*records, "S3 record")
+                "{} SignatureVersion logging (2019): SigV2 among them is inferred from client versions (evidence = inferred), not seen",
+                if *records == 1 {
+                    "1 S3 record predates".to_owned()
+                } else {
+                    format!("{records} S3 records predate")
+                }
             ),
             Warning::ObjectsFailed { objects } => write!(
                 f,

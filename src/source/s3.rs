@@ -577,12 +577,19 @@ where
     cause_chain(err)
 }
 
-/// An error and its causes, each said once.
+/// An error and its causes, each said once, on one line: the SDK's messages can span
+/// several (the credential chain lists each provider on a line of its own).
 pub(crate) fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cause = Some(err);
     while let Some(e) = cause {
-        let text = e.to_string();
+        let text = e
+            .to_string()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
@@ -598,6 +605,9 @@ pub(crate) fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
 enum Failure {
     /// No source of the default credential chain had credentials.
     NoCredentials,
+    /// None were set, and the instance metadata service refused to give any (HTTP 403: IMDS
+    /// disabled or blocked for this caller), which the SDK reports as a provider error.
+    MetadataRefused,
     /// A credential provider timed out (an instance metadata service that does not answer).
     CredentialsTimedOut,
     /// The profile is not usable as configured.
@@ -618,6 +628,10 @@ enum Failure {
 /// us boxed, where a downcast cannot see it).
 fn credentials_failure(err: &(dyn std::error::Error + 'static)) -> Option<Failure> {
     use aws_credential_types::provider::error::CredentialsError;
+    let whole = cause_chain(err);
+    if whole.contains("IMDS") && (whole.contains("forbidden") || whole.contains("403")) {
+        return Some(Failure::MetadataRefused);
+    }
     let mut cause = Some(err);
     while let Some(e) = cause {
         if let Some(c) = e.downcast_ref::<CredentialsError>() {
@@ -716,6 +730,9 @@ fn describe_list_error(session: &S3Session, bucket: &str, err: &ListError) -> an
         Failure::NoCredentials => format!(
             "no AWS credentials to list bucket '{bucket}': none of the default chain's sources had any; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE / --profile (run `aws sso login` for SSO profiles), or run where an instance or task role is attached"
         ),
+        Failure::MetadataRefused => format!(
+            "no AWS credentials to list bucket '{bucket}': none were set, and the instance metadata service refused to give any (HTTP 403: IMDS is disabled or blocked for this caller); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE / --profile, or attach an instance role and allow IMDS"
+        ),
         Failure::CredentialsTimedOut => format!(
             "no AWS credentials to list bucket '{bucket}': a credential provider timed out (the instance metadata service does not answer off EC2); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or --profile"
         ),
@@ -769,6 +786,14 @@ mod tests {
         assert_eq!(
             classify_failure("", None, creds, true),
             Failure::NoCredentials
+        );
+        // What the SDK says when the instance metadata service answers 403.
+        let refused = CredentialsError::provider_error(
+            "failed to load IMDS session token: service error: request forbidden: IMDS is disabled or the caller has insufficient permissions.",
+        );
+        assert_eq!(
+            credentials_failure(&refused),
+            Some(Failure::MetadataRefused)
         );
         let timed_out = CredentialsError::provider_timed_out(std::time::Duration::from_secs(1));
         assert_eq!(
