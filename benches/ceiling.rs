@@ -101,6 +101,7 @@ fn run(objects: &[Vec<u8>], threads: usize, work: Work) -> u64 {
                                         &Gate {
                                             filter: &filter,
                                             epoch: None,
+                                            log: None,
                                         },
                                     )
                                     .expect("json");

@@ -68,6 +68,7 @@ fn fold_all(trail: &Trail, parser: &mut ObjectParser) -> Tables {
     let gate = Gate {
         filter: &filter,
         epoch: None,
+        log: None,
     };
     for o in &trail.objects {
         let len = parser.decode(o, true).expect("gzip");
@@ -141,6 +142,7 @@ fn stages(c: &mut Criterion) {
                 let gate = Gate {
                     filter: &filter,
                     epoch: None,
+                    log: None,
                 };
                 for j in &json {
                     let len = parser.decode(j, false).expect("copy");

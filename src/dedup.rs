@@ -226,6 +226,16 @@ pub enum Admission {
     OwnerCopy { shared: u64 },
 }
 
+/// What a shard writes down of one object's records for the merge (shard::merge): the key
+/// ([`record_key`]) of every record with a UUID eventID that passed the filters, in the
+/// order read, and for the callers' copies of cross-account calls, their `sharedEventID`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OccurrenceLog {
+    pub keys: Vec<u64>,
+    /// (key, sharedEventID key) of the callers' copies.
+    pub callers: Vec<(u64, u64)>,
+}
+
 /// What the workers of one epoch share.
 pub struct EpochView {
     hour: Option<i64>,
@@ -250,10 +260,22 @@ impl EpochView {
     /// eventID (a UUID) can make two records one: records without one are always new, as
     /// are cross-account copies whose `sharedEventID` is not a UUID.
     pub fn admit(&self, r: &Record<'_>) -> Admission {
+        self.admit_logged(r, None)
+    }
+
+    /// [`EpochView::admit`], writing down in `log` (a shard's run: see shard::merge) the
+    /// key of every record with a UUID eventID, duplicates included, and the
+    /// `sharedEventID` of the callers' copies: what the merge needs to take the same
+    /// decisions over all shards as one run would.
+    pub fn admit_logged(&self, r: &Record<'_>, log: Option<&mut OccurrenceLog>) -> Admission {
         let Some(id) = r.event_id.and_then(uuid_key) else {
             return Admission::New;
         };
         let key = record_key(id, r);
+        let mut log = log;
+        if let Some(log) = log.as_deref_mut() {
+            log.keys.push(key);
+        }
         if self.earlier_events.iter().any(|s| s.contains(key)) || !self.events.insert(key) {
             return Admission::Duplicate;
         }
@@ -266,6 +288,9 @@ impl EpochView {
             }
             _ => {
                 self.callers.insert(shared);
+                if let Some(log) = log {
+                    log.callers.push((key, shared));
+                }
                 Admission::New
             }
         }
@@ -304,6 +329,22 @@ const STRING_FIELDS: usize = 36;
 const NONE: (u32, u32) = (u32::MAX, u32::MAX);
 
 impl DeferredRecord {
+    /// The delivery hour of the epoch that read this copy.
+    pub fn epoch_hour(&self) -> Option<i64> {
+        self.epoch_hour
+    }
+
+    /// The `sharedEventID` key that pairs it with its caller's copy.
+    pub fn shared(&self) -> u64 {
+        self.shared
+    }
+
+    /// Its [`record_key`] (a held copy always has a UUID eventID).
+    pub fn key(&self) -> Option<u64> {
+        let r = self.as_record();
+        Some(record_key(r.event_id.and_then(uuid_key)?, &r))
+    }
+
     /// Bytes this copy holds (its strings, their ranges and the fixed fields).
     fn bytes(&self) -> usize {
         std::mem::size_of::<DeferredRecord>() + self.text.capacity()
@@ -509,6 +550,10 @@ pub struct Dedup {
     /// Key owners' copies set aside, not decided yet.
     deferred: Vec<DeferredRecord>,
     stats: DedupStats,
+    /// A shard's run: the copies set aside are never decided here but handed to the merge
+    /// ([`Dedup::take_held`]), since their callers' copies may be in another shard.
+    #[serde(default)]
+    hold_owner_copies: bool,
 }
 
 /// Where a decided key owner's copy goes.
@@ -531,7 +576,22 @@ impl Dedup {
                 window_hours,
                 ..DedupStats::default()
             },
+            hold_owner_copies: false,
         }
+    }
+
+    /// Deduplication for one shard of a sharded run: key owners' copies are held for the
+    /// merge, never decided.
+    pub fn for_shard(window_hours: i64) -> Dedup {
+        Dedup {
+            hold_owner_copies: true,
+            ..Dedup::new(window_hours)
+        }
+    }
+
+    /// The key owners' copies held for the merge (a shard's run), leaving none.
+    pub fn take_held(&mut self) -> Vec<DeferredRecord> {
+        std::mem::take(&mut self.deferred)
     }
 
     pub fn stats(&self) -> DedupStats {
@@ -544,18 +604,18 @@ impl Dedup {
     /// no longer match anything.
     pub fn open(&mut self, hour: Option<i64>, sink: &mut impl DeferredSink) -> Arc<EpochView> {
         let w = self.window_hours * SECONDS_PER_HOUR;
-        // A copy set aside in epoch e can meet callers of epochs up to e + w.
-        self.decide(sink, |e| match (e, hour) {
-            (None, Some(_)) => true,
-            (Some(e), Some(h)) => e + w < h,
-            _ => false,
-        });
+        // A copy set aside in epoch e can meet callers of epochs up to e + w. A shard's run
+        // holds every copy for the merge, which alone sees all the callers.
+        if !self.hold_owner_copies {
+            self.decide(sink, |e| match (e, hour) {
+                (None, Some(_)) => true,
+                (Some(e), Some(h)) => e + w < h,
+                _ => false,
+            });
+        }
         // A record of epoch h is matched against eventIDs of epochs h - w ..= h.
-        self.frozen_events.retain(|(e, _)| match (e, hour) {
-            (None, Some(_)) => false,
-            (Some(e), Some(h)) => *e >= h - w,
-            _ => true,
-        });
+        self.frozen_events
+            .retain(|(e, _)| matches_in_window(*e, hour, self.window_hours));
         // Copies still set aside (epoch >= h - w) need callers from epoch >= h - 2w.
         self.frozen_callers.retain(|(e, _)| match (e, hour) {
             (None, Some(_)) => false,
@@ -613,7 +673,9 @@ impl Dedup {
 
     /// Decides every copy still set aside (end of the run).
     pub fn finish(&mut self, sink: &mut impl DeferredSink) {
-        self.decide(sink, |_| true);
+        if !self.hold_owner_copies {
+            self.decide(sink, |_| true);
+        }
         self.frozen_events.clear();
         self.frozen_callers.clear();
     }
@@ -624,18 +686,13 @@ impl Dedup {
     }
 
     fn decide(&mut self, sink: &mut impl DeferredSink, ready: impl Fn(Option<i64>) -> bool) {
-        let w = self.window_hours * SECONDS_PER_HOUR;
         let mut keep = Vec::new();
         for d in std::mem::take(&mut self.deferred) {
             if !ready(d.epoch_hour) {
                 keep.push(d);
                 continue;
             }
-            let near = |e: &Option<i64>| match (e, d.epoch_hour) {
-                (Some(e), Some(h)) => (e - h).abs() <= w,
-                (None, None) => true,
-                _ => false,
-            };
+            let near = |e: &Option<i64>| caller_near(*e, d.epoch_hour, self.window_hours);
             let caller_seen = self
                 .frozen_callers
                 .iter()
@@ -647,6 +704,27 @@ impl Dedup {
             }
         }
         self.deferred = keep;
+    }
+}
+
+/// Whether a record of epoch `hour` is matched against the eventIDs kept from epoch
+/// `earlier` (`window_hours` apart at most; the epoch without a delivery time only with
+/// itself). One rule for a run and for the merge of a sharded one (shard::merge).
+pub fn matches_in_window(earlier: Option<i64>, hour: Option<i64>, window_hours: i64) -> bool {
+    match (earlier, hour) {
+        (None, Some(_)) => false,
+        (Some(e), Some(h)) => e >= h - window_hours * SECONDS_PER_HOUR,
+        _ => true,
+    }
+}
+
+/// Whether a caller's copy read in epoch `caller` can be the other half of a key owner's
+/// copy read in epoch `owner`.
+pub fn caller_near(caller: Option<i64>, owner: Option<i64>, window_hours: i64) -> bool {
+    match (caller, owner) {
+        (Some(e), Some(h)) => (e - h).abs() <= window_hours * SECONDS_PER_HOUR,
+        (None, None) => true,
+        _ => false,
     }
 }
 

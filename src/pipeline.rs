@@ -1,6 +1,7 @@
 //! The run: list the inputs, read every object on rayon workers (each folding into its own
 //! tables, no locks on the hot path), merge, and hand the result to the writers.
 
+use std::cell::RefCell;
 use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -10,7 +11,7 @@ use simd_json::{Buffers, INPUT_PADDING, tape::Tape};
 
 use crate::config::{AnalyzeConfig, RecordFilter};
 use crate::decode::{DecodeError, Decoder};
-use crate::dedup::{self, Admission, Dedup, DedupStats, EpochView};
+use crate::dedup::{self, Admission, Dedup, DedupStats, EpochView, OccurrenceLog};
 use crate::failure::{Failure, ObjectError};
 use crate::log_file::{self, LogFileError};
 use crate::progress::Progress;
@@ -44,6 +45,19 @@ pub struct Analysis {
     pub s3: Option<Arc<S3Stats>>,
     /// What `--state` did, when given.
     pub resume: Option<ResumeStats>,
+    /// A shard's run (`--shard`): what the merge needs beyond the totals.
+    pub shard: Option<ShardLog>,
+    /// The outputs of `trailsift merge`: what the merge did.
+    pub merge: Option<crate::shard::merge::MergeStats>,
+}
+
+/// What a shard's run keeps for the merge (shard::partial).
+#[derive(Debug, Default)]
+pub struct ShardLog {
+    /// Per object read (by key): its records' keys.
+    pub occurrences: Vec<(String, OccurrenceLog)>,
+    /// Key owners' copies of cross-account calls, undecided.
+    pub held: Vec<dedup::DeferredRecord>,
 }
 
 /// Turns an object's bytes into folded records: gunzip, parse, attribute, aggregate. Holds
@@ -94,6 +108,22 @@ impl ObjectParser {
         })
     }
 
+    /// Calls `f` with every record of the `len` bytes left by [`ObjectParser::decode`]
+    /// (malformed ones left out): the merge reading an object again.
+    pub fn for_each_record(
+        &mut self,
+        len: usize,
+        mut f: impl FnMut(&Record<'_>),
+    ) -> Result<(), LogFileError> {
+        self.with_records(len, |records| {
+            for value in records.iter() {
+                if let Ok(record) = Record::from_tape(value) {
+                    f(&record);
+                }
+            }
+        })
+    }
+
     /// The parse floor, for the benches: builds the tape of the `len` bytes left by
     /// [`ObjectParser::decode`] and counts the records, reading none of their fields.
     pub fn count_records(&mut self, len: usize) -> Result<usize, LogFileError> {
@@ -128,6 +158,8 @@ impl ObjectParser {
 pub struct Gate<'a> {
     pub filter: &'a RecordFilter,
     pub epoch: Option<&'a EpochView>,
+    /// A shard's run: where the object's record keys are written down for the merge.
+    pub log: Option<&'a RefCell<OccurrenceLog>>,
 }
 
 impl Gate<'_> {
@@ -140,7 +172,8 @@ impl Gate<'_> {
             return;
         }
         if let Some(epoch) = self.epoch {
-            match epoch.admit(r) {
+            let mut log = self.log.map(RefCell::borrow_mut);
+            match epoch.admit_logged(r, log.as_deref_mut()) {
                 Admission::New => {}
                 Admission::Duplicate => {
                     tables.records.duplicate_event_id += 1;
@@ -165,6 +198,8 @@ struct Worker {
     parser: ObjectParser,
     /// `totals.acc.records.total` when progress was last told.
     records_reported: u64,
+    /// A shard's run: each object's record keys, for the merge.
+    occurrences: Option<Vec<(String, OccurrenceLog)>>,
 }
 
 impl Worker {
@@ -175,6 +210,7 @@ impl Worker {
             raw: Vec::new(),
             parser: ObjectParser::new(cfg.max_object_bytes),
             records_reported: 0,
+            occurrences: cfg.shard.is_some().then(Vec::new),
         }
     }
 
@@ -240,11 +276,20 @@ impl Worker {
         self.totals.bytes_compressed += raw.len() as u64;
         let len = self.parser.decode(raw, obj.key.ends_with(".gz"))?;
         self.totals.bytes_decompressed += len as u64;
+        let log = self.occurrences.as_ref().map(|_| RefCell::default());
         let gate = Gate {
             filter: &cfg.filter,
             epoch: self.epoch.as_deref(),
+            log: log.as_ref(),
         };
-        Ok(self.parser.fold(len, &mut self.totals.tables, &gate)?)
+        self.parser.fold(len, &mut self.totals.tables, &gate)?;
+        if let (Some(all), Some(log)) = (&mut self.occurrences, log) {
+            let log: OccurrenceLog = log.into_inner();
+            if !log.keys.is_empty() {
+                all.push((obj.key.clone(), log));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -298,7 +343,21 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
         Some(state) => resume::load(&state.path, &run)?,
         None => None,
     };
-    let (mut listing, session) = list_inputs(cfg, &progress)?;
+    let (listing, session) = list_inputs(cfg, &progress)?;
+    analyze_listing(cfg, listing, session, checkpoint, progress)
+}
+
+/// Reads the objects of `listing` (a run's, or one shard's share): see [`analyze`]. In a
+/// shard's run (`cfg.shard`) key owners' copies are held for the merge, and every object's
+/// record keys are written down (shard::partial).
+pub fn analyze_listing(
+    cfg: &AnalyzeConfig,
+    mut listing: Listing,
+    session: Option<S3Session>,
+    checkpoint: Option<Checkpoint>,
+    progress: Progress,
+) -> Result<Analysis> {
+    let run = RunIdentity::of(cfg);
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = cfg.threads {
         pool = pool.num_threads(n);
@@ -401,12 +460,16 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
     }
     dedup.finish(&mut decided);
     progress.finish();
+    let mut shard = cfg.shard.as_ref().map(|_| ShardLog {
+        occurrences: Vec::new(),
+        held: dedup.take_held(),
+    });
     for slot in workers {
-        carried.merge(
-            slot.into_inner()
-                .unwrap_or_else(PoisonError::into_inner)
-                .totals,
-        );
+        let worker = slot.into_inner().unwrap_or_else(PoisonError::into_inner);
+        if let (Some(shard), Some(mut log)) = (&mut shard, worker.occurrences) {
+            shard.occurrences.append(&mut log);
+        }
+        carried.merge(worker.totals);
     }
     carried.tables.merge(decided);
     carried.failures.sort();
@@ -425,6 +488,8 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
         dedup: dedup.stats(),
         s3,
         resume: saver.map(|s| s.stats),
+        shard,
+        merge: None,
     })
 }
 
@@ -446,7 +511,11 @@ fn start(
 ) -> Result<Start> {
     let mut start = Start {
         carried: Totals::new(cfg.cache_max_age),
-        dedup: Dedup::new(cfg.dedup_window_hours),
+        dedup: if cfg.shard.is_some() {
+            Dedup::for_shard(cfg.dedup_window_hours)
+        } else {
+            Dedup::new(cfg.dedup_window_hours)
+        },
         saver: None,
     };
     let Some(state) = &cfg.state else {

@@ -146,6 +146,7 @@ fn check(parser: &mut ObjectParser, input: Input) -> Result<(), TestCaseError> {
     let gate = Gate {
         filter: &filter,
         epoch: None,
+        log: None,
     };
     if parser.fold(len, &mut acc, &gate).is_ok() {
         READ.fetch_add(1, Ordering::Relaxed);

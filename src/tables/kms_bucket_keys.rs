@@ -62,6 +62,9 @@ impl TableAccumulator for DsseBuckets {
         self.buckets
             .extend(other.buckets.into_iter().map(|b| table[b as usize]));
     }
+
+    /// A set: a second copy added nothing to take out.
+    fn retract(&mut self, _: Self, _: &[Sym]) {}
 }
 
 impl DsseBuckets {

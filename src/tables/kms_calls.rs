@@ -63,6 +63,10 @@ impl TableAccumulator for KmsCalls {
     fn merge(&mut self, other: Self, table: &[Sym]) {
         self.calls.merge(other.calls, table);
     }
+
+    fn retract(&mut self, copies: Self, table: &[Sym]) {
+        self.calls.retract(copies.calls, table);
+    }
 }
 
 /// A row: the key, resolved, and its calls.

@@ -189,6 +189,20 @@ impl TableAccumulator for DataKeyCaching {
                 .merge(g, table);
         }
     }
+
+    fn retract(&mut self, copies: Self, table: &[Sym]) {
+        for (k, g) in copies.groups {
+            let Some(mine) = self.groups.get_mut(&k.remap(table)) else {
+                continue;
+            };
+            mine.calls = mine.calls.saturating_sub(g.calls);
+            for (w, n) in g.per_window {
+                if let Some(m) = mine.per_window.get_mut(&w) {
+                    *m = m.saturating_sub(n);
+                }
+            }
+        }
+    }
 }
 
 /// One (principal, key, encryption context, operation) of direct calls a cache could serve.

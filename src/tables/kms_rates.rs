@@ -65,6 +65,16 @@ impl SecondCounts {
         self.sessions.merge(other.sessions, table);
     }
 
+    /// Takes out the calls of `copies` (TableAccumulator::retract); sessions stay.
+    pub fn retract(&mut self, copies: &SecondCounts) {
+        for (second, calls) in &copies.per_second {
+            if let Some(mine) = self.per_second.get_mut(second) {
+                *mine = mine.saturating_sub(*calls);
+            }
+        }
+        self.throttled = self.throttled.saturating_sub(copies.throttled);
+    }
+
     /// The busiest second and its calls; the earliest second wins a tie, so the answer does
     /// not depend on hash order.
     pub fn peak(&self) -> (u16, u64) {
@@ -181,6 +191,14 @@ impl TableAccumulator for KmsRates {
                 .entry(k.remap(table))
                 .or_default()
                 .merge(v, table);
+        }
+    }
+
+    fn retract(&mut self, copies: Self, table: &[Sym]) {
+        for (k, v) in copies.seconds {
+            if let Some(mine) = self.seconds.get_mut(&k.remap(table)) {
+                mine.retract(&v);
+            }
         }
     }
 }

@@ -119,6 +119,15 @@ impl<K: TableKey> Tallies<K> {
         }
     }
 
+    /// Takes out the counts of `copies` (TableAccumulator::retract).
+    pub fn retract(&mut self, copies: Tallies<K>, table: &[Sym]) {
+        for (k, v) in copies.tallies {
+            if let Some(t) = self.tallies.get_mut(&k.remap(table)) {
+                t.count = t.count.saturating_sub(v.count);
+            }
+        }
+    }
+
     /// The rows, in file order.
     pub fn rows<'a>(&'a self, strings: &'a Interner) -> Vec<TallyRow<'a, K::Resolved<'a>>> {
         let mut rows: Vec<_> = self
@@ -302,6 +311,12 @@ pub trait TableAccumulator: Default + Serialize + DeserializeOwned {
     /// Joins another partial; `table` maps its symbols to ours.
     fn merge(&mut self, other: Self, table: &[Sym]);
 
+    /// Takes out the counts of `copies`: the second copies of events that two shards both
+    /// counted (shard::merge), each of which is also in `self` through its first copy.
+    /// Only counts go down. Times (first/last seen), sessions and sets stay: the first
+    /// copy, identical, gave them the same values, so no row empties or moves.
+    fn retract(&mut self, copies: Self, table: &[Sym]);
+
     /// The partial as bytes (its symbols refer to the strings saved beside it).
     fn state(&self) -> Result<Vec<u8>, postcard::Error> {
         postcard::to_stdvec(self)
@@ -375,6 +390,20 @@ impl Tables {
         self.caching.merge(other.caching, &table);
         self.vpce.merge(other.vpce, &table);
         self.dsse.merge(other.dsse, &table);
+    }
+
+    /// Takes out `copies`: records two shards both counted (TableAccumulator::retract),
+    /// which are then counted as duplicates.
+    pub fn retract(&mut self, copies: Tables) {
+        let table = self.strings.absorb(&copies.strings);
+        self.records.retract(&copies.records);
+        self.kms_calls.retract(copies.kms_calls, &table);
+        self.kms_rates.retract(copies.kms_rates, &table);
+        self.sigv2.retract(copies.sigv2, &table);
+        self.tls.retract(copies.tls, &table);
+        self.caching.retract(copies.caching, &table);
+        self.vpce.retract(copies.vpce, &table);
+        self.dsse.retract(copies.dsse, &table);
     }
 
     /// The partial state: the strings, the counts and every table's state.

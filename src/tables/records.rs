@@ -146,6 +146,35 @@ impl RecordCounts {
     }
 }
 
+impl RecordCounts {
+    /// Takes out `copies`, records counted by two shards (Tables::retract): they were
+    /// attributed once too often, and are duplicates of an event counted already. What was
+    /// read (`total`, `odd_fields`) stays: every copy was read.
+    pub fn retract(&mut self, copies: &RecordCounts) {
+        let sub = |mine: &mut u64, theirs: u64| *mine = mine.saturating_sub(theirs);
+        sub(&mut self.attributed, copies.attributed);
+        sub(&mut self.kms, copies.kms);
+        sub(&mut self.kms_symmetric, copies.kms_symmetric);
+        sub(&mut self.kms_read_only, copies.kms_read_only);
+        sub(&mut self.service_events, copies.service_events);
+        sub(&mut self.network_activity, copies.network_activity);
+        sub(
+            &mut self.network_activity_denied,
+            copies.network_activity_denied,
+        );
+        sub(&mut self.s3, copies.s3);
+        sub(&mut self.s3_data, copies.s3_data);
+        sub(&mut self.sigv2, copies.sigv2);
+        sub(&mut self.sigv2_inferred, copies.sigv2_inferred);
+        sub(
+            &mut self.s3_before_signature_logging,
+            copies.s3_before_signature_logging,
+        );
+        sub(&mut self.tls_legacy, copies.tls_legacy);
+        self.duplicate_event_id += copies.attributed;
+    }
+}
+
 fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),

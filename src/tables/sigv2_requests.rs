@@ -76,6 +76,10 @@ impl TableAccumulator for SigV2Requests {
     fn merge(&mut self, other: Self, table: &[Sym]) {
         self.requests.merge(other.requests, table);
     }
+
+    fn retract(&mut self, copies: Self, table: &[Sym]) {
+        self.requests.retract(copies.requests, table);
+    }
 }
 
 /// A row: the key, resolved, and its requests.

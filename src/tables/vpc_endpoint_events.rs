@@ -67,6 +67,10 @@ impl TableAccumulator for VpcEndpointEvents {
     fn merge(&mut self, other: Self, table: &[Sym]) {
         self.events.merge(other.events, table);
     }
+
+    fn retract(&mut self, copies: Self, table: &[Sym]) {
+        self.events.retract(copies.events, table);
+    }
 }
 
 /// A row: the key, resolved, and its events.
