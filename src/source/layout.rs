@@ -24,7 +24,7 @@ pub enum ObjectKind {
 
 /// The facts a log file's key encodes. Every field is optional: a file handed over on the
 /// command line may have any name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KeyLayout {
     pub org_id: Option<String>,
     pub account_id: Option<String>,

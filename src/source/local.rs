@@ -58,7 +58,7 @@ pub fn list(input: &Path, filter: &ObjectFilter, listing: &mut Listing) -> Resul
 
 /// A local file's stand-in for an ETag: size and modification time, which change when the
 /// file is rewritten (a trail copied again with `aws s3 sync` keeps both when unchanged).
-fn file_etag(meta: &std::fs::Metadata) -> String {
+pub(crate) fn file_etag(meta: &std::fs::Metadata) -> String {
     let modified = meta
         .modified()
         .ok()

@@ -12,14 +12,14 @@ use std::path::PathBuf;
 use layout::{KeyLayout, ObjectKind};
 
 /// Where an object's bytes are.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Location {
     File(PathBuf),
     S3 { bucket: String, key: String },
 }
 
 /// One log file to read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ObjectRef {
     /// The name reported to the user (a path, or an `s3://bucket/key` URL).
     pub key: String,
@@ -32,7 +32,7 @@ pub struct ObjectRef {
 }
 
 /// Objects listed but not read, by reason.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SkippedObjects {
     pub digest: u64,
     pub insight: u64,
