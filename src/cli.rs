@@ -8,11 +8,15 @@ use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::attribute::kms::{DEFAULT_PRICE_PER_10K_REQUESTS, Quota, QuotaScope};
-use crate::config::{AnalyzeConfig, RecordFilter, StateOptions};
+use crate::config::{
+    AnalyzeConfig, MergeConfig, PlanConfig, RecordFilter, ShardOptions, StateOptions,
+};
 use crate::decode::DEFAULT_MAX_OBJECT_BYTES;
 use crate::dedup::DEFAULT_WINDOW_HOURS;
 use crate::resume::DEFAULT_INTERVAL_SECONDS;
+use crate::shard::ShardSpec;
 use crate::source::s3::{DEFAULT_MAX_ATTEMPTS, DEFAULT_REQUESTS_IN_FLIGHT, S3Options};
+use crate::store::Place;
 use crate::tables::kms_data_key_caching::DEFAULT_MAX_AGE_SECONDS;
 use crate::time::{SECONDS_PER_HOUR, parse_cli_time};
 
@@ -92,6 +96,11 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) on stdout, or write one page per subcommand with --out.
     Man(ManArgs),
+    /// Share a trail's objects among N shards (balanced by bytes) and predict their times;
+    /// --out writes the plan for `analyze --shard ... --plan`.
+    Plan(PlanArgs),
+    /// Join the partials of `analyze --shard` into the outputs of one run over the trail.
+    Merge(Box<MergeArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -116,28 +125,19 @@ pub struct ManArgs {
 )]
 pub struct AnalyzeArgs {
     /// s3://bucket[/prefix] of the trail, trail directories (local copies of the bucket), or
-    /// single .json.gz / .json log files.
-    #[arg(required = true, value_name = "INPUT")]
+    /// single .json.gz / .json log files. With --plan, the plan's (may be left out).
+    #[arg(required_unless_present = "plan", value_name = "INPUT")]
     pub inputs: Vec<String>,
-    /// Output directory (created if missing).
-    #[arg(long, default_value = "trailsift-out")]
-    pub out: PathBuf,
-    /// Only events at or after this time (RFC 3339, or a date meaning its midnight UTC).
-    #[arg(long, value_parser = parse_cli_time)]
-    pub start: Option<i64>,
-    /// Only events before this time (exclusive).
-    #[arg(long, value_parser = parse_cli_time)]
-    pub end: Option<i64>,
-    /// Only these accounts (repeatable).
-    #[arg(long = "account", value_name = "ID")]
-    pub accounts: Vec<String>,
-    /// Only these regions of the trail (repeatable). The S3 client's region is --s3-region.
-    #[arg(long = "region", value_name = "REGION")]
-    pub regions: Vec<String>,
-    /// How long after an event its file can be delivered, in seconds: files delivered later
-    /// than --end plus this are not read.
-    #[arg(long, default_value_t = SECONDS_PER_HOUR, value_name = "SECONDS")]
-    pub delivery_allowance: i64,
+    /// Output directory (created if missing), or s3://bucket/prefix to upload the outputs
+    /// to. With --shard, where the shard's partial goes.
+    #[arg(
+        long,
+        default_value = "trailsift-out",
+        value_name = "DIR|s3://BUCKET/PREFIX"
+    )]
+    pub out: String,
+    #[command(flatten)]
+    pub filters: FilterArgs,
     /// Worker threads (default: every core).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -175,6 +175,62 @@ pub struct AnalyzeArgs {
     /// once when their files were delivered at most this many hours apart.
     #[arg(long, default_value_t = DEFAULT_WINDOW_HOURS, value_name = "HOURS", value_parser = clap::value_parser!(i64).range(0..=168))]
     pub dedup_window_hours: i64,
+    #[command(flatten)]
+    pub s3: S3Args,
+    /// Save checkpoints here, and resume from it: a run that is interrupted (even killed)
+    /// and started again with the same command reads only what it had not finished, and
+    /// writes the outputs an uninterrupted run would have.
+    #[arg(long, value_name = "FILE", help_heading = "Resume")]
+    pub state: Option<PathBuf>,
+    /// Seconds between checkpoints, at the end of a delivery hour (a kill loses at most this
+    /// plus one hour's objects of work).
+    #[arg(long, default_value_t = DEFAULT_INTERVAL_SECONDS, value_name = "SECONDS", help_heading = "Resume", requires = "state")]
+    pub state_interval: u64,
+    /// Read only shard I of N and write its partial (shard-IIII-of-NNNN.partial) into --out,
+    /// for `trailsift merge`. auto/N takes I from AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array
+    /// jobs) or JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs).
+    #[arg(
+        long,
+        value_name = "I/N|auto/N",
+        help_heading = "Shards",
+        conflicts_with = "state"
+    )]
+    pub shard: Option<String>,
+    /// The shard plan `trailsift plan --out` wrote (a file or s3:// URL): every shard reads
+    /// the objects it names instead of listing the inputs itself.
+    #[arg(
+        long,
+        value_name = "FILE|s3://BUCKET/KEY",
+        help_heading = "Shards",
+        requires = "shard"
+    )]
+    pub plan: Option<String>,
+}
+
+/// The records and objects a run reads: shared by analyze and plan.
+#[derive(Args, Debug, Clone)]
+pub struct FilterArgs {
+    /// Only events at or after this time (RFC 3339, or a date meaning its midnight UTC).
+    #[arg(long, value_parser = parse_cli_time)]
+    pub start: Option<i64>,
+    /// Only events before this time (exclusive).
+    #[arg(long, value_parser = parse_cli_time)]
+    pub end: Option<i64>,
+    /// Only these accounts (repeatable).
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// Only these regions of the trail (repeatable). The S3 client's region is --s3-region.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// How long after an event its file can be delivered, in seconds: files delivered later
+    /// than --end plus this are not read.
+    #[arg(long, default_value_t = SECONDS_PER_HOUR, value_name = "SECONDS")]
+    pub delivery_allowance: i64,
+}
+
+/// How to reach S3: shared by analyze, plan and merge.
+#[derive(Args, Debug, Clone)]
+pub struct S3Args {
     /// S3: profile of the shared AWS config and credentials files (else AWS_PROFILE, then the
     /// default credential chain).
     #[arg(long, value_name = "NAME", help_heading = "S3 input")]
@@ -197,15 +253,161 @@ pub struct AnalyzeArgs {
     /// S3: attempts per request, retries included (exponential backoff with jitter).
     #[arg(long, default_value_t = DEFAULT_MAX_ATTEMPTS, value_name = "N", help_heading = "S3 input")]
     pub s3_max_attempts: u32,
-    /// Save checkpoints here, and resume from it: a run that is interrupted (even killed)
-    /// and started again with the same command reads only what it had not finished, and
-    /// writes the outputs an uninterrupted run would have.
-    #[arg(long, value_name = "FILE", help_heading = "Resume")]
-    pub state: Option<PathBuf>,
-    /// Seconds between checkpoints, at the end of a delivery hour (a kill loses at most this
-    /// plus one hour's objects of work).
-    #[arg(long, default_value_t = DEFAULT_INTERVAL_SECONDS, value_name = "SECONDS", help_heading = "Resume", requires = "state")]
-    pub state_interval: u64,
+}
+
+impl S3Args {
+    fn into_options(self) -> Result<S3Options, String> {
+        if self.s3_requests == 0 {
+            return Err("--s3-requests must be at least 1".to_owned());
+        }
+        if self.s3_max_attempts == 0 {
+            return Err("--s3-max-attempts must be at least 1".to_owned());
+        }
+        Ok(S3Options {
+            profile: self.profile,
+            region: self.s3_region,
+            endpoint_url: self.endpoint_url,
+            path_style: self.path_style,
+            requests_in_flight: self.s3_requests,
+            max_attempts: self.s3_max_attempts,
+        })
+    }
+}
+
+impl FilterArgs {
+    fn into_filter(self) -> Result<(RecordFilter, i64), String> {
+        if let (Some(s), Some(e)) = (self.start, self.end)
+            && e <= s
+        {
+            return Err("--end must be after --start".to_owned());
+        }
+        Ok((
+            RecordFilter {
+                start: self.start,
+                end: self.end,
+                accounts: self.accounts,
+                regions: self.regions,
+            },
+            self.delivery_allowance,
+        ))
+    }
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  trailsift plan s3://my-trail --shards 16\n  trailsift plan s3://my-trail --shards 16 --out s3://results/run1/plan.json\n  trailsift plan ./trail --start 2026-03-01 --end 2026-04-01 --shards 4"
+)]
+pub struct PlanArgs {
+    /// s3://bucket[/prefix] of the trail, or trail directories, as for analyze.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// How many shards to share the objects among.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::shard::MAX_SHARDS)))]
+    pub shards: u32,
+    /// Cores each shard runs on, for the predicted times.
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads_per_shard: u32,
+    /// Write the plan (JSON) to this file or s3:// URL, for `analyze --shard ... --plan`.
+    #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
+    pub out: Option<String>,
+    /// Print the plan's JSON on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not show progress on stderr.
+    #[arg(long)]
+    pub no_progress: bool,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    #[command(flatten)]
+    pub s3: S3Args,
+}
+
+impl PlanArgs {
+    pub fn into_config(self, verbosity: Verbosity) -> Result<PlanConfig, String> {
+        let (filter, delivery_allowance) = self.filters.into_filter()?;
+        let listing = AnalyzeConfig {
+            inputs: self.inputs,
+            out: Place::Local(PathBuf::from(".")),
+            filter,
+            delivery_allowance,
+            threads: None,
+            top: 10,
+            quota_overrides: BTreeMap::new(),
+            progress: !self.no_progress && !verbosity.quiet,
+            verbose: verbosity.verbose,
+            strict: false,
+            max_object_bytes: DEFAULT_MAX_OBJECT_BYTES,
+            dedup_window_hours: DEFAULT_WINDOW_HOURS,
+            cache_max_age: DEFAULT_MAX_AGE_SECONDS,
+            kms_price_per_10k: DEFAULT_PRICE_PER_10K_REQUESTS,
+            s3: self.s3.into_options()?,
+            state: None,
+            shard: None,
+        };
+        Ok(PlanConfig {
+            listing,
+            shards: self.shards,
+            threads_per_shard: self.threads_per_shard,
+            out: self
+                .out
+                .map(|o| Place::parse(&o))
+                .transpose()
+                .map_err(|e| e.to_string())?,
+        })
+    }
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  trailsift merge out/partials --out out\n  trailsift merge s3://results/run1/partials/ --out s3://results/run1/\n  trailsift merge a.partial b.partial --out out --top 20"
+)]
+pub struct MergeArgs {
+    /// Partials: files, directories or s3:// prefixes holding them (*.partial).
+    #[arg(required = true, value_name = "PARTIAL")]
+    pub partials: Vec<String>,
+    /// Output directory (created if missing), or s3://bucket/prefix.
+    #[arg(
+        long,
+        default_value = "trailsift-out",
+        value_name = "DIR|s3://BUCKET/PREFIX"
+    )]
+    pub out: String,
+    /// Rows per table in the report.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Override a KMS request quota, as for analyze.
+    #[arg(long = "quota", value_name = "[ACCOUNT:]REGION[:CLASS]=RPS", value_parser = parse_quota)]
+    pub quotas: Vec<(QuotaScope, Quota)>,
+    /// KMS request price in US dollars per 10,000 requests, as for analyze.
+    #[arg(long, default_value_t = DEFAULT_PRICE_PER_10K_REQUESTS, value_name = "USD", value_parser = parse_price)]
+    pub kms_price: f64,
+    /// Do not show progress on stderr.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Exit non-zero when any object failed in any shard (outputs are still written).
+    #[arg(long)]
+    pub strict: bool,
+    /// Print summary.json on stdout instead of the text report.
+    #[arg(long, conflicts_with = "quiet")]
+    pub json: bool,
+    #[command(flatten)]
+    pub s3: S3Args,
+}
+
+impl MergeArgs {
+    pub fn into_config(self, verbosity: Verbosity) -> Result<MergeConfig, String> {
+        Ok(MergeConfig {
+            partials: self.partials,
+            out: Place::parse(&self.out).map_err(|e| e.to_string())?,
+            top: self.top,
+            quota_overrides: self.quotas.into_iter().collect(),
+            kms_price_per_10k: self.kms_price,
+            progress: !self.no_progress && !verbosity.quiet,
+            verbose: verbosity.verbose,
+            strict: self.strict,
+            s3: self.s3.into_options()?,
+        })
+    }
 }
 
 #[derive(Args, Debug)]
@@ -276,30 +478,27 @@ fn parse_quota(s: &str) -> Result<(QuotaScope, Quota), String> {
 impl AnalyzeArgs {
     /// The run's config; `verbosity` is the global `-q`/`-v`, which lives on [`Cli`].
     pub fn into_config(self, verbosity: Verbosity) -> Result<AnalyzeConfig, String> {
-        if let (Some(s), Some(e)) = (self.start, self.end)
-            && e <= s
-        {
-            return Err("--end must be after --start".to_owned());
-        }
         if self.threads == Some(0) {
             return Err("--threads must be at least 1".to_owned());
         }
-        if self.s3_requests == 0 {
-            return Err("--s3-requests must be at least 1".to_owned());
-        }
-        if self.s3_max_attempts == 0 {
-            return Err("--s3-max-attempts must be at least 1".to_owned());
-        }
+        let (filter, delivery_allowance) = self.filters.into_filter()?;
+        let shard = match self.shard {
+            Some(spec) => Some(ShardOptions {
+                spec: ShardSpec::parse(&spec, |name| std::env::var(name).ok())
+                    .map_err(|e| e.to_string())?,
+                plan: self
+                    .plan
+                    .map(|p| Place::parse(&p))
+                    .transpose()
+                    .map_err(|e| e.to_string())?,
+            }),
+            None => None,
+        };
         Ok(AnalyzeConfig {
             inputs: self.inputs,
-            out_dir: self.out,
-            filter: RecordFilter {
-                start: self.start,
-                end: self.end,
-                accounts: self.accounts,
-                regions: self.regions,
-            },
-            delivery_allowance: self.delivery_allowance,
+            out: Place::parse(&self.out).map_err(|e| e.to_string())?,
+            filter,
+            delivery_allowance,
             threads: self.threads,
             top: self.top,
             quota_overrides: self.quotas.into_iter().collect::<BTreeMap<_, _>>(),
@@ -311,14 +510,8 @@ impl AnalyzeArgs {
             dedup_window_hours: self.dedup_window_hours,
             cache_max_age: self.cache_max_age,
             kms_price_per_10k: self.kms_price,
-            s3: S3Options {
-                profile: self.profile,
-                region: self.s3_region,
-                endpoint_url: self.endpoint_url,
-                path_style: self.path_style,
-                requests_in_flight: self.s3_requests,
-                max_attempts: self.s3_max_attempts,
-            },
+            s3: self.s3.into_options()?,
+            shard,
             state: self.state.map(|path| StateOptions {
                 path,
                 interval: std::time::Duration::from_secs(self.state_interval),

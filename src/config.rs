@@ -9,13 +9,16 @@ use std::time::Duration;
 use crate::attribute::kms::{Quota, QuotaScope};
 use crate::attribute::principal;
 use crate::record::Record;
+use crate::shard::ShardSpec;
 use crate::source::s3::S3Options;
+use crate::store::Place;
 
 /// Everything `analyze` needs.
 #[derive(Debug, Clone)]
 pub struct AnalyzeConfig {
     pub inputs: Vec<String>,
-    pub out_dir: PathBuf,
+    /// `--out`: a local directory, or an `s3://` prefix the outputs are uploaded under.
+    pub out: Place,
     pub filter: RecordFilter,
     /// Seconds after an event within which its file is delivered (object pruning).
     pub delivery_allowance: i64,
@@ -42,6 +45,16 @@ pub struct AnalyzeConfig {
     pub s3: S3Options,
     /// `--state FILE`: checkpoints to resume from after an interruption.
     pub state: Option<StateOptions>,
+    /// `--shard I/N`: read one shard's share and write its partial (shard).
+    pub shard: Option<ShardOptions>,
+}
+
+/// `--shard` and the plan it follows.
+#[derive(Debug, Clone)]
+pub struct ShardOptions {
+    pub spec: ShardSpec,
+    /// `--plan`: the plan `trailsift plan` wrote; else the shard lists and plans itself.
+    pub plan: Option<Place>,
 }
 
 /// `--state FILE` and how often to write it.
@@ -93,4 +106,31 @@ impl RecordFilter {
         }
         Ok(())
     }
+}
+
+/// Everything `trailsift plan` needs: the listing's inputs and filters (in `listing`, as
+/// analyze has them), and how to share the objects out.
+#[derive(Debug, Clone)]
+pub struct PlanConfig {
+    pub listing: AnalyzeConfig,
+    pub shards: u32,
+    /// Cores each shard has (the predicted times).
+    pub threads_per_shard: u32,
+    /// Where to write the plan (JSON); printed only when absent.
+    pub out: Option<Place>,
+}
+
+/// Everything `trailsift merge` needs; what the run was (inputs, filters, windows) comes
+/// from the partials.
+#[derive(Debug, Clone)]
+pub struct MergeConfig {
+    pub partials: Vec<String>,
+    pub out: Place,
+    pub top: usize,
+    pub quota_overrides: BTreeMap<QuotaScope, Quota>,
+    pub kms_price_per_10k: f64,
+    pub progress: bool,
+    pub verbose: bool,
+    pub strict: bool,
+    pub s3: S3Options,
 }

@@ -23,7 +23,9 @@ mod pipeline;
 mod progress;
 mod record;
 mod resume;
+mod shard;
 mod source;
+mod store;
 // The folder keeps the layout's name; the module cannot be `gen`, a reserved word in Rust 2024.
 #[path = "gen/mod.rs"]
 pub mod synth;
@@ -79,14 +81,32 @@ fn nothing_read(cfg: &AnalyzeConfig, analysis: &pipeline::Analysis) -> Option<St
     Some(format!("no CloudTrail log file was read: {why}"))
 }
 
-/// Analyses the inputs and writes every output file into `cfg.out_dir`.
+/// Analyses the inputs and writes every output file into `cfg.out`; with `--shard`, reads
+/// one shard's share and writes its partial instead.
 pub fn run_analyze(cfg: &AnalyzeConfig) -> Result<RunOutcome> {
+    if let Some(shard) = &cfg.shard {
+        return shard::run::shard(cfg, shard);
+    }
     let started = Instant::now();
     // Before anything is read: a run must not lose its work to an --out it cannot write.
-    output::out_dir::prepare(&cfg.out_dir)?;
+    let target = output::out_dir::Target::prepare(&cfg.out)?;
     let analysis = pipeline::analyze(cfg)?;
-    std::fs::create_dir_all(&cfg.out_dir)
-        .with_context(|| format!("cannot create output directory {}", cfg.out_dir.display()))?;
+    write_outputs(cfg, &analysis, target, started)
+}
+
+/// Writes the shard plan of `trailsift plan` (see [`shard::run::plan`]).
+pub use shard::run::{PlanOutcome, merge as run_merge, plan as run_plan};
+
+/// Writes every output of `analysis` (a run's, or a merge's) into `target`.
+fn write_outputs(
+    cfg: &AnalyzeConfig,
+    analysis: &pipeline::Analysis,
+    target: output::out_dir::Target,
+    started: Instant,
+) -> Result<RunOutcome> {
+    let dir = target.dir.clone();
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
     let quotas = Quotas {
         overrides: cfg.quota_overrides.clone(),
     };
@@ -98,14 +118,14 @@ pub fn run_analyze(cfg: &AnalyzeConfig) -> Result<RunOutcome> {
         price_per_10k: insights.price_per_10k,
         cache_max_age: insights.cache_max_age,
     };
-    tables::write_all(&cfg.out_dir, &rows, &output)?;
-    let warnings = output::warnings::of(&analysis, cfg);
+    tables::write_all(&dir, &rows, &output)?;
+    let warnings = output::warnings::of(analysis, cfg);
     let wall_seconds = started.elapsed().as_secs_f64();
-    let summary = output::summary::build(cfg, &analysis, &insights, &warnings, wall_seconds);
+    let summary = output::summary::build(cfg, analysis, &insights, &warnings, wall_seconds);
     let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
-    let summary_json = output::summary::write(&cfg.out_dir.join("summary.json"), &summary)?;
+    let summary_json = output::summary::write(&dir.join("summary.json"), &summary)?;
     let report_input = output::report::ReportInput {
-        analysis: &analysis,
+        analysis,
         rows: &rows,
         insights: &insights,
         quotas: &quotas,
@@ -114,13 +134,15 @@ pub fn run_analyze(cfg: &AnalyzeConfig) -> Result<RunOutcome> {
         wall_seconds,
     };
     let report_model = output::report::ReportModel::build(&report_input);
-    output::report::html::write(&cfg.out_dir.join("report.html"), &report_model)?;
+    output::report::html::write(&dir.join("report.html"), &report_model)?;
     let mut report = output::report::text::render(&report_model);
-    report.push_str(&format!("\nOutputs written to {}\n", cfg.out_dir.display()));
+    let shown = target.shown();
+    target.finish(&mut store::Store::new(cfg.s3.clone()))?;
+    report.push_str(&format!("\nOutputs written to {shown}\n"));
     Ok(RunOutcome {
         report,
         summary_json,
         failed_objects: analysis.objects.failed,
-        nothing_read: nothing_read(cfg, &analysis),
+        nothing_read: nothing_read(cfg, analysis),
     })
 }

@@ -34,25 +34,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let json = args.json;
             let cfg = args.into_config(verbosity).map_err(anyhow::Error::msg)?;
             let outcome = trailsift::run_analyze(&cfg)?;
-            say(if json {
-                &outcome.summary_json
+            Ok(finish_run(&outcome, json, cfg.strict, say))
+        }
+        Command::Merge(args) => {
+            let json = args.json;
+            let cfg = args.into_config(verbosity).map_err(anyhow::Error::msg)?;
+            let outcome = trailsift::run_merge(&cfg)?;
+            Ok(finish_run(&outcome, json, cfg.strict, say))
+        }
+        Command::Plan(args) => {
+            let json = args.json;
+            let cfg = args.into_config(verbosity).map_err(anyhow::Error::msg)?;
+            let outcome = trailsift::run_plan(&cfg)?;
+            if json {
+                say(&outcome.json);
             } else {
-                &outcome.report
-            });
-            if let Some(why) = &outcome.nothing_read {
-                eprintln!("trailsift: {why}");
-                return Ok(ExitCode::from(1));
-            }
-            if cfg.strict && outcome.failed_objects > 0 {
-                eprintln!(
-                    "trailsift: {} failed (--strict): see summary.json",
-                    if outcome.failed_objects == 1 {
-                        "1 object".to_owned()
-                    } else {
-                        format!("{} objects", outcome.failed_objects)
-                    }
-                );
-                return Ok(ExitCode::from(1));
+                say(&outcome.table);
+                if let Some(to) = &outcome.written_to {
+                    say(&format!("Plan written to {to}\n"));
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -108,4 +108,35 @@ fn print_error(err: &anyhow::Error, verbosity: Verbosity) {
 fn print_quietly(bytes: &[u8]) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(bytes).and_then(|()| out.flush());
+}
+
+/// Prints what a run (analyze, a shard, merge) says and chooses its exit status: 1 when
+/// nothing was read, or when an object failed under --strict.
+fn finish_run(
+    outcome: &trailsift::RunOutcome,
+    json: bool,
+    strict: bool,
+    say: impl Fn(&str),
+) -> ExitCode {
+    say(if json {
+        &outcome.summary_json
+    } else {
+        &outcome.report
+    });
+    if let Some(why) = &outcome.nothing_read {
+        eprintln!("trailsift: {why}");
+        return ExitCode::from(1);
+    }
+    if strict && outcome.failed_objects > 0 {
+        eprintln!(
+            "trailsift: {} failed (--strict): see summary.json",
+            if outcome.failed_objects == 1 {
+                "1 object".to_owned()
+            } else {
+                format!("{} objects", outcome.failed_objects)
+            }
+        );
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
 }

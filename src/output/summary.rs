@@ -16,6 +16,7 @@ use crate::failure::Failure;
 use crate::pipeline::Analysis;
 use crate::record::Malformed;
 use crate::resume::ResumeStats;
+use crate::shard::merge::MergeStats;
 use crate::source::SkippedObjects;
 use crate::source::s3::S3Stats;
 use crate::time::format_rfc3339;
@@ -42,6 +43,10 @@ pub struct Summary<'a> {
     /// the totals came from it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resume: Option<&'a ResumeStats>,
+    /// Present in the outputs of `trailsift merge`: the shards joined, and what the merge
+    /// did to keep every event counted once across them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shards: Option<&'a MergeStats>,
 }
 
 #[derive(Serialize)]
@@ -243,6 +248,7 @@ pub fn build<'a>(
         },
         s3: a.s3.as_deref(),
         resume: a.resume.as_ref(),
+        shards: a.merge.as_ref(),
     }
 }
 
