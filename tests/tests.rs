@@ -15,3 +15,4 @@ mod kms_insights;
 mod real_records;
 mod resume;
 mod s3_input;
+mod shards;

@@ -194,3 +194,57 @@ pub fn analyze_s3(url: &str, endpoint: &str, out: &Path, extra: &[&str]) -> Stri
     );
     String::from_utf8(output.stdout).expect("utf-8 report")
 }
+
+/// The body of one object.
+pub fn get(bucket: &str, key: &str) -> Vec<u8> {
+    let client = client(&server().endpoint);
+    runtime().block_on(async move {
+        let out = client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("get s3://{bucket}/{key}: {e:?}"));
+        out.body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .to_vec()
+    })
+}
+
+/// The keys under `prefix`, sorted.
+pub fn keys(bucket: &str, prefix: &str) -> Vec<String> {
+    let client = client(&server().endpoint);
+    runtime().block_on(async move {
+        let out = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .send()
+            .await
+            .expect("list");
+        let mut keys: Vec<String> = out
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect();
+        keys.sort();
+        keys
+    })
+}
+
+/// Creates an empty bucket.
+pub fn create_bucket(bucket: &str) {
+    let client = client(&server().endpoint);
+    runtime().block_on(async move {
+        client
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("create bucket");
+    });
+}
