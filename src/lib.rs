@@ -52,6 +52,8 @@ pub mod engine {
     pub use crate::output::kms_insights::KmsInsights;
     pub use crate::pipeline::{Gate, ObjectParser};
     pub use crate::record::{Identity, Record};
+    pub use crate::source::s3::{S3Options, S3Session, S3Stats};
+    pub use crate::store::{MULTIPART_THRESHOLD, PART_SIZE, Place, Store};
     pub use crate::tables::{FileColumns, OutputContext, Rows, Tables, column_docs, write_all};
 }
 

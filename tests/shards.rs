@@ -561,3 +561,75 @@ fn a_plan_on_s3_is_read_by_every_shard() {
     assert_eq!(s["inputs"], serde_json::json!(urls), "the plan's inputs");
     assert!(s["records"]["kms"].as_u64().expect("kms") > 100);
 }
+
+/// A store writing through `endpoint` with the test credentials.
+fn store_at(endpoint: &str) -> trailsift::engine::Store {
+    use trailsift::engine::{S3Options, S3Session, S3Stats, Store};
+    let session = S3Session {
+        runtime: s3::runtime(),
+        client: s3::client(endpoint),
+        stats: std::sync::Arc::new(S3Stats::default()),
+        endpoint: endpoint.to_owned(),
+        region: "us-east-1".to_owned(),
+    };
+    Store::with_session(S3Options::default(), Some(session))
+}
+
+/// Uploads in progress under `bucket` (parts a failed upload would leave billed).
+fn multipart_uploads(bucket: &str) -> usize {
+    let client = s3::client(&s3::server().endpoint);
+    s3::runtime().block_on(async move {
+        let out = client
+            .list_multipart_uploads()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("list uploads");
+        out.uploads().len()
+    })
+}
+
+#[test]
+fn a_large_output_goes_up_in_parts_and_a_failed_one_leaves_nothing() {
+    use crate::support::fault_proxy::{Fault, FaultProxy};
+    use trailsift::engine::{MULTIPART_THRESHOLD, PART_SIZE, Place};
+    let server = s3::server();
+    s3::create_bucket("shard-uploads");
+    // Above the threshold: parts of PART_SIZE and a shorter last one.
+    let size = MULTIPART_THRESHOLD + PART_SIZE / 2 + 7;
+    let body: Vec<u8> = (0..size).map(|i| (i * 31 % 251) as u8).collect();
+    let proxy = FaultProxy::start(&server.endpoint, |_, _| Fault::Pass);
+    let place = Place::parse("s3://shard-uploads/whole.partial").expect("url");
+    store_at(&proxy.endpoint)
+        .write(&place, body.clone())
+        .expect("uploaded");
+    assert!(s3::get("shard-uploads", "whole.partial") == body, "read back whole");
+    let parts = proxy
+        .log
+        .lock()
+        .expect("log")
+        .iter()
+        .filter(|(r, _)| r.path.contains("partNumber="))
+        .count();
+    assert_eq!(parts, size.div_ceil(PART_SIZE), "one UploadPart per part");
+
+    // The third part is refused: the upload is aborted, nothing appears under the name.
+    let failing = FaultProxy::start(&server.endpoint, |r, _| {
+        if r.path.contains("partNumber=3") {
+            Fault::AccessDenied
+        } else {
+            Fault::Pass
+        }
+    });
+    let place = Place::parse("s3://shard-uploads/half.partial").expect("url");
+    let err = store_at(&failing.endpoint)
+        .write(&place, body)
+        .expect_err("refused");
+    assert!(format!("{err:#}").contains("UploadPart 3"), "{err:#}");
+    assert_eq!(
+        s3::keys("shard-uploads", "half"),
+        Vec::<String>::new(),
+        "no half-written object"
+    );
+    assert_eq!(multipart_uploads("shard-uploads"), 0, "the upload was aborted");
+}

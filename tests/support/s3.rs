@@ -70,7 +70,7 @@ pub const CLEARED_ENV: [&str; 5] = [
     "AWS_DEFAULT_REGION",
 ];
 
-fn runtime() -> tokio::runtime::Runtime {
+pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -78,7 +78,7 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
-fn client(endpoint: &str) -> Client {
+pub fn client(endpoint: &str) -> Client {
     let creds = aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "tests");
     let config = aws_sdk_s3::config::Builder::new()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
