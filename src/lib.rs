@@ -91,7 +91,8 @@ pub fn run_analyze(cfg: &AnalyzeConfig) -> Result<RunOutcome> {
     }
     let started = Instant::now();
     // Before anything is read: a run must not lose its work to an --out it cannot write.
-    let target = output::out_dir::Target::prepare(&cfg.out)?;
+    let target =
+        output::out_dir::Target::prepare(&cfg.out, &mut store::Store::new(cfg.s3.clone()))?;
     let analysis = pipeline::analyze(cfg)?;
     write_outputs(cfg, &analysis, target, started)
 }

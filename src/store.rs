@@ -158,6 +158,53 @@ impl Store {
         }
     }
 
+    /// Proves, before a long run, that `prefix` (an S3 folder) takes writes, leaving nothing:
+    /// a multipart upload is started and aborted. Starting one needs `s3:PutObject`, the
+    /// permission every later write needs (S3 User Guide, "Multipart upload API and
+    /// permissions"), and its abort needs `s3:AbortMultipartUpload`, which a failed upload
+    /// needs too; no object is created, and no `s3:DeleteObject` is asked for.
+    pub fn probe_write(&mut self, prefix: &Place) -> Result<()> {
+        let Place::S3 { bucket, key } =
+            prefix.join(&format!(".trailsift-write-check-{}", std::process::id()))
+        else {
+            return Ok(());
+        };
+        let s3 = self.session()?;
+        s3.runtime.block_on(async {
+            let upload = s3
+                .client
+                .create_multipart_upload()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| {
+                    anyhow!(
+                        "cannot write under {prefix} (nothing was read; check the bucket and \
+                         s3:PutObject on the prefix): {}",
+                        error_detail(&e)
+                    )
+                })?;
+            if let Some(id) = upload.upload_id() {
+                s3.client
+                    .abort_multipart_upload()
+                    .bucket(&bucket)
+                    .key(&key)
+                    .upload_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        anyhow!(
+                            "cannot abort a multipart upload under {prefix} (a failed upload \
+                             would leave its parts billed; allow s3:AbortMultipartUpload): {}",
+                            error_detail(&e)
+                        )
+                    })?;
+            }
+            Ok(())
+        })
+    }
+
     /// Every file directly named, or found under a local directory or an S3 prefix, whose
     /// name ends with `suffix`, sorted.
     pub fn list(&mut self, place: &Place, suffix: &str) -> Result<Vec<Place>> {

@@ -603,7 +603,10 @@ fn a_large_output_goes_up_in_parts_and_a_failed_one_leaves_nothing() {
     store_at(&proxy.endpoint)
         .write(&place, body.clone())
         .expect("uploaded");
-    assert!(s3::get("shard-uploads", "whole.partial") == body, "read back whole");
+    assert!(
+        s3::get("shard-uploads", "whole.partial") == body,
+        "read back whole"
+    );
     let parts = proxy
         .log
         .lock()
@@ -631,5 +634,58 @@ fn a_large_output_goes_up_in_parts_and_a_failed_one_leaves_nothing() {
         Vec::<String>::new(),
         "no half-written object"
     );
-    assert_eq!(multipart_uploads("shard-uploads"), 0, "the upload was aborted");
+    assert_eq!(
+        multipart_uploads("shard-uploads"),
+        0,
+        "the upload was aborted"
+    );
+}
+
+#[test]
+fn an_s3_out_that_cannot_be_written_is_refused_before_anything_is_read() {
+    let endpoint = s3::server().endpoint.clone();
+    let fixtures = repo_root().join("fixtures/trail").display().to_string();
+    for shard in [None, Some("0/2")] {
+        let mut cmd = trailsift();
+        cmd.args([
+            "analyze",
+            &fixtures,
+            "--no-progress",
+            "--endpoint-url",
+            &endpoint,
+        ])
+        .args(["--out", "s3://no-such-results-bucket/runs/1/"]);
+        if let Some(s) = shard {
+            cmd.args(["--shard", s]);
+        }
+        let out = cmd.output().expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{shard:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("cannot write under s3://no-such-results-bucket/runs/1/")
+                && err.contains("nothing was read")
+                && err.contains("NoSuchBucket"),
+            "{shard:?}: {err}"
+        );
+    }
+    // A writable prefix is left as it was: the probe's upload is aborted.
+    s3::create_bucket("shard-probe");
+    let out = trailsift()
+        .args([
+            "analyze",
+            &fixtures,
+            "--no-progress",
+            "--endpoint-url",
+            &endpoint,
+        ])
+        .args(["--out", "s3://shard-probe/out/"])
+        .output()
+        .expect("runs");
+    ok(out, "analyze to S3");
+    assert_eq!(multipart_uploads("shard-probe"), 0);
+    let keys = s3::keys("shard-probe", "");
+    assert!(
+        keys.iter().all(|k| !k.contains("write-check")) && keys.len() == PARQUET_FILES.len() + 2,
+        "{keys:?}"
+    );
 }

@@ -21,9 +21,9 @@ pub struct Target {
 }
 
 impl Target {
-    /// Makes `out` ready: a local directory is created and probed; an S3 prefix gets a
-    /// fresh staging directory.
-    pub fn prepare(out: &Place) -> Result<Target> {
+    /// Makes `out` ready: a local directory is created and probed; an S3 prefix is probed
+    /// (Store::probe_write) and gets a fresh staging directory.
+    pub fn prepare(out: &Place, store: &mut Store) -> Result<Target> {
         match out {
             Place::Local(dir) => {
                 prepare(dir)?;
@@ -33,6 +33,7 @@ impl Target {
                 })
             }
             Place::S3 { .. } => {
+                store.probe_write(out)?;
                 let nanos = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_nanos());

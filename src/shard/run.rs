@@ -112,10 +112,14 @@ pub fn shard(cfg: &AnalyzeConfig, opts: &ShardOptions) -> Result<RunOutcome> {
     };
     let target = cfg.out.join(&spec.partial_name());
     // Before anything is read, as for any --out.
-    if let Place::Local(path) = &target
-        && let Some(dir) = path.parent()
-    {
-        output::out_dir::prepare(dir)?;
+    let mut store = Store::new(cfg.s3.clone());
+    match &target {
+        Place::Local(path) => {
+            if let Some(dir) = path.parent() {
+                output::out_dir::prepare(dir)?;
+            }
+        }
+        Place::S3 { .. } => store.probe_write(&cfg.out)?,
     }
     let objects = plan.objects_of(spec.index);
     let session = match session {
@@ -149,7 +153,6 @@ pub fn shard(cfg: &AnalyzeConfig, opts: &ShardOptions) -> Result<RunOutcome> {
     let objects_read = partial.totals.read;
     let bytes = partial.to_bytes()?;
     let size = bytes.len();
-    let mut store = Store::new(cfg.s3.clone());
     store.write(&target, bytes)?;
     let mut summary = summary;
     summary["partial_bytes"] = serde_json::json!(size);
@@ -247,8 +250,8 @@ fn merged_config(cfg: &MergeConfig, run: &RunIdentity) -> Result<AnalyzeConfig> 
 /// `trailsift merge`: joins the partials and writes the outputs of one run.
 pub fn merge(cfg: &MergeConfig) -> Result<RunOutcome> {
     let started = Instant::now();
-    let target = output::out_dir::Target::prepare(&cfg.out)?;
     let mut store = Store::new(cfg.s3.clone());
+    let target = output::out_dir::Target::prepare(&cfg.out, &mut store)?;
     let mut places = Vec::new();
     for given in &cfg.partials {
         let place = Place::parse(given)?;
