@@ -33,8 +33,9 @@ use crate::time::format_rfc3339;
 pub const FORMAT: &str = "trailsift shard plan 1";
 
 /// Compressed trail bytes one core reads per second, for the predicted times: measured on
-/// the generated 1M-record trail (BENCHMARKS.md, "Shards and the merge": 1.95 s on 2
-/// threads for 165 MB of gzip).
+/// the generated 1M-record trail, 351 MB of gzip read in 3.8 to 4.2 s on 2 threads, 42 to
+/// 46 MB/s per core (BENCHMARKS.md, "Shards and the merge"); the lower figure, so that the
+/// prediction errs long. Real trails with longer records read more bytes per second.
 pub const COMPRESSED_BYTES_PER_SECOND_PER_CORE: f64 = 42.0e6;
 
 /// What decides the listing, hence the plan: a shard given a plan made for other inputs or
