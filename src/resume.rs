@@ -4,7 +4,7 @@
 //! has learned is exactly: which objects it finished (key and ETag), the totals folded from
 //! them (every table's `state()`, tables::TableAccumulator) and deduplication's state (its
 //! window of recent event ids and the key owners' copies still set aside). That is a
-//! checkpoint. It is written to `FILE.tmp`, synced and renamed over
+//! checkpoint. It is written beside `FILE` (store::write_local_atomically), synced and renamed over
 //! `FILE`, so a SIGKILL at any moment leaves the previous checkpoint or the new one, never
 //! half of one.
 //!
@@ -15,8 +15,7 @@
 //! died is lost and done again; that is what bounds the cost of a kill.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -269,28 +268,10 @@ impl Saver {
         let mut bytes = MAGIC.to_vec();
         bytes.extend_from_slice(&FORMAT.to_le_bytes());
         let bytes = postcard::to_extend(&checkpoint, bytes).context("cannot encode the state")?;
-        write_atomically(&self.options.path, &bytes)?;
+        crate::store::write_local_atomically(&self.options.path, &bytes)
+            .context("cannot write the state file")?;
         self.last_saved = Instant::now();
         self.stats.checkpoints_written += 1;
         Ok(())
     }
-}
-
-/// Replaces `path` with `bytes` whole or not at all: written beside it, synced, renamed.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        // The rename itself is durable once the directory is synced.
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
-    };
-    write().with_context(|| format!("cannot write the state file {}", path.display()))
 }

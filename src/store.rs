@@ -123,26 +123,33 @@ impl Store {
             Place::Local(path) => {
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
             }
-            Place::S3 { bucket, key } => {
-                let s3 = self.session()?;
-                s3.runtime.block_on(async {
-                    let response = s3
-                        .client
-                        .get_object()
-                        .bucket(bucket)
-                        .key(key)
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            anyhow!("cannot read s3://{bucket}/{key}: {}", error_detail(&e))
-                        })?;
-                    let body = response.body.collect().await.map_err(|e| {
-                        anyhow!("cannot read s3://{bucket}/{key}: body cut off: {e}")
-                    })?;
-                    Ok(body.into_bytes().to_vec())
-                })
-            }
+            Place::S3 { bucket, key } => self
+                .get(bucket, key, None)
+                .with_context(|| format!("cannot read s3://{bucket}/{key}")),
         }
+    }
+
+    /// One object's body; with `if_match`, only while its ETag is that one (GetObject
+    /// `If-Match`: S3 answers 412 Precondition Failed otherwise).
+    pub fn get(&mut self, bucket: &str, key: &str, if_match: Option<&str>) -> Result<Vec<u8>> {
+        let s3 = self.session()?;
+        s3.runtime.block_on(async {
+            let response = s3
+                .client
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .set_if_match(if_match.map(str::to_owned))
+                .send()
+                .await
+                .map_err(|e| anyhow!("{}", error_detail(&e)))?;
+            let body = response
+                .body
+                .collect()
+                .await
+                .map_err(|e| anyhow!("body cut off: {e}"))?;
+            Ok(body.into_bytes().to_vec())
+        })
     }
 
     /// Writes `bytes` to `place` whole or not at all (the module comment).

@@ -15,16 +15,7 @@ use crate::support::s3::{self, CLEARED_ENV, TEST_ENV};
 use crate::support::{analyze, repo_root};
 
 /// Every output file that must come out byte for byte.
-const PARQUET_FILES: [&str; 8] = [
-    "kms_calls.parquet",
-    "kms_rates.parquet",
-    "kms_cost.parquet",
-    "kms_bucket_keys.parquet",
-    "kms_data_key_caching.parquet",
-    "sigv2_requests.parquet",
-    "tls_legacy.parquet",
-    "vpc_endpoint_events.parquet",
-];
+const PARQUET_FILES: [&str; 8] = crate::support::OUTPUT_PARQUET;
 
 const INDEX_VARS: [&str; 2] = ["AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX"];
 
@@ -135,6 +126,16 @@ fn run_shards(inputs: &[String], n: u32, parts: &str, extra: &[&str]) {
     }
 }
 
+/// `trailsift merge PARTS --out MERGED`, asserting success.
+fn merge_local(parts: &Path, merged: &Path) {
+    let out = merge(
+        &[&parts.display().to_string()],
+        &merged.display().to_string(),
+        &[],
+    );
+    ok(out, "merge");
+}
+
 fn merge(partials: &[&str], out: &str, extra: &[&str]) -> Output {
     trailsift()
         .arg("merge")
@@ -236,14 +237,7 @@ fn n_local_shards_merge_byte_identical_to_one_run() {
             .collect();
         assert_eq!(names.len(), n as usize, "one partial per shard: {names:?}");
         let merged = work.path().join("merged");
-        ok(
-            merge(
-                &[&parts.display().to_string()],
-                &merged.display().to_string(),
-                &[],
-            ),
-            "merge",
-        );
+        merge_local(&parts, &merged);
         assert_same_outputs(single.path(), &merged, &format!("{n} shards"));
         let shards = &crate::support::summary(&merged)["shards"];
         assert_eq!(shards["shards"], n, "{shards}");
@@ -282,14 +276,7 @@ fn run_plan(dir: &Path, n: u32, plan: &Path) -> PathBuf {
     let plan_arg = plan.display().to_string();
     run_shards(&[], n, &parts.display().to_string(), &["--plan", &plan_arg]);
     let merged = dir.join("merged");
-    ok(
-        merge(
-            &[&parts.display().to_string()],
-            &merged.display().to_string(),
-            &[],
-        ),
-        "merge",
-    );
+    merge_local(&parts, &merged);
     merged
 }
 
@@ -334,14 +321,7 @@ fn the_default_plan_keeps_trail_pairs_together() {
         &[],
     );
     let merged = work.path().join("merged");
-    ok(
-        merge(
-            &[&parts.display().to_string()],
-            &merged.display().to_string(),
-            &[],
-        ),
-        "merge",
-    );
+    merge_local(&parts, &merged);
     let shards = &crate::support::summary(&merged)["shards"];
     assert_eq!(
         shards["objects_read_again"], 0,

@@ -9,7 +9,6 @@ use super::merge::ReadAgain;
 use crate::config::RecordFilter;
 use crate::pipeline::ObjectParser;
 use crate::record::Record;
-use crate::source::s3::error_detail;
 use crate::source::{Location, ObjectRef, local};
 use crate::store::Store;
 
@@ -34,33 +33,15 @@ impl ReadAgain for TrailReader<'_> {
                 }
                 std::fs::read(path).with_context(|| format!("cannot read {} again", object.key))?
             }
-            Location::S3 { bucket, key } => {
-                let s3 = self.store.session()?;
-                s3.runtime.block_on(async {
-                    let response = s3
-                        .client
-                        .get_object()
-                        .bucket(bucket)
-                        .key(key)
-                        .if_match(&object.etag)
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            anyhow!(
-                                "cannot read {} again (it must be unchanged since its shard \
-                                 read it): {}",
-                                object.key,
-                                error_detail(&e)
-                            )
-                        })?;
-                    let body = response
-                        .body
-                        .collect()
-                        .await
-                        .map_err(|e| anyhow!("cannot read {} again: {e}", object.key))?;
-                    Ok::<_, anyhow::Error>(body.into_bytes().to_vec())
-                })?
-            }
+            Location::S3 { bucket, key } => self
+                .store
+                .get(bucket, key, Some(&object.etag))
+                .with_context(|| {
+                    format!(
+                        "cannot read {} again (it must be unchanged since its shard read it)",
+                        object.key
+                    )
+                })?,
         };
         let len = self
             .parser

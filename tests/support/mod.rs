@@ -44,6 +44,18 @@ impl Cell {
 
 pub type Row = BTreeMap<String, Cell>;
 
+/// Every Parquet file a run writes.
+pub const OUTPUT_PARQUET: [&str; 8] = [
+    "kms_calls.parquet",
+    "kms_rates.parquet",
+    "kms_cost.parquet",
+    "kms_bucket_keys.parquet",
+    "kms_data_key_caching.parquet",
+    "sigv2_requests.parquet",
+    "tls_legacy.parquet",
+    "vpc_endpoint_events.parquet",
+];
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
