@@ -101,6 +101,79 @@ pub enum Command {
     Plan(PlanArgs),
     /// Join the partials of `analyze --shard` into the outputs of one run over the trail.
     Merge(Box<MergeArgs>),
+    /// Measure parse throughput on this machine: inflate, inflate + parse and the whole
+    /// analysis, per thread count, on a generated trail or yours.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  trailsift bench\n  trailsift bench --records 1000000 --threads 1,2,4\n  trailsift bench ./my-trail --threads 2 --json"
+)]
+pub struct BenchArgs {
+    /// A trail directory (or log file) of yours; else a trail of --records is generated in a
+    /// temporary directory and removed afterwards.
+    #[arg(value_name = "PATH")]
+    pub trail: Option<PathBuf>,
+    /// Records of the generated trail.
+    #[arg(long, default_value_t = 200_000, conflicts_with = "trail")]
+    pub records: u64,
+    /// Thread counts to measure, comma-separated (default: 1 and every core).
+    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    pub threads: Vec<usize>,
+    /// Untimed runs before the timed ones, per stage and thread count.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: u32,
+    /// Timed runs per stage and thread count (best and median are reported).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeats: u32,
+    /// Print the figures as JSON, for scripts.
+    #[arg(long)]
+    pub json: bool,
+    /// One analysis run of PATH on the first --threads count, printing its time and peak
+    /// RSS as JSON: how bench measures the analysis stage, in a process of its own.
+    #[arg(long, hide = true, requires = "trail")]
+    pub analysis_run: bool,
+}
+
+impl BenchArgs {
+    pub fn into_config(self) -> Result<crate::bench::BenchConfig, String> {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let mut threads = self.threads;
+        if threads.is_empty() {
+            threads = vec![1, cores];
+            threads.dedup();
+        }
+        if threads.contains(&0) {
+            return Err("--threads takes counts of at least 1, such as 1,2,4".to_owned());
+        }
+        Ok(crate::bench::BenchConfig {
+            trail: self.trail,
+            records: self.records,
+            threads,
+            warmup: self.warmup,
+            repeats: self.repeats,
+            analyze: AnalyzeConfig {
+                inputs: Vec::new(),
+                out: Place::Local(PathBuf::from(".")),
+                filter: RecordFilter::default(),
+                delivery_allowance: SECONDS_PER_HOUR,
+                threads: None,
+                top: 10,
+                quota_overrides: BTreeMap::new(),
+                progress: false,
+                verbose: false,
+                strict: false,
+                max_object_bytes: DEFAULT_MAX_OBJECT_BYTES,
+                dedup_window_hours: DEFAULT_WINDOW_HOURS,
+                cache_max_age: DEFAULT_MAX_AGE_SECONDS,
+                kms_price_per_10k: DEFAULT_PRICE_PER_10K_REQUESTS,
+                s3: S3Options::default(),
+                state: None,
+                shard: None,
+            },
+        })
+    }
 }
 
 #[derive(Args, Debug)]

@@ -11,6 +11,7 @@
 //! opens the parts the benches and the fuzz test drive directly.
 
 mod attribute;
+pub mod bench;
 pub mod cli;
 mod config;
 mod decode;

@@ -56,6 +56,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench(args) => {
+            let (json, child) = (args.json, args.analysis_run);
+            let cfg = args.into_config().map_err(anyhow::Error::msg)?;
+            if let (true, Some(trail)) = (child, &cfg.trail) {
+                let run = trailsift::bench::analysis_run(&cfg, trail, cfg.threads[0])?;
+                print_quietly(serde_json::to_string(&run).unwrap_or_default().as_bytes());
+                return Ok(ExitCode::SUCCESS);
+            }
+            let report = trailsift::bench::run(&cfg)?;
+            if json {
+                say(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                ));
+            } else {
+                say(&trailsift::bench::render(&report));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Gen(args) => {
             let started = std::time::Instant::now();
             let truth = trailsift::synth::generate(&args.into_config())?;

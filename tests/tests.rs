@@ -2,6 +2,7 @@
 
 mod support;
 
+mod bench_command;
 mod cli;
 mod client_intelligence;
 mod decoder_fuzz;
