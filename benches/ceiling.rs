@@ -2,8 +2,17 @@
 //! listing), for each prefix of the work done per object:
 //!
 //! - `inflate`: gunzip only (libdeflate, CRC checked), the floor of any `.json.gz` reader;
-//! - `inflate+tape`: plus simd-json's whole tape and the `Records` array, no field read;
-//! - `everything`: plus record extraction, attribution and aggregation (what a run does).
+//! - `inflate+index`: plus the structural index (json::index, stage 1: AVX2 when the CPU
+//!   has it); `+index/portable` the same with the portable kernel;
+//! - `inflate+walk`: plus the on-demand walk and every record's extraction (what a run
+//!   parses), nothing folded;
+//! - `inflate+tape`: simd-json's whole tape and the `Records` array instead, no field read;
+//!   `inflate+tape+extract` plus the same extraction from the tape (the parse before the walk);
+//! - `inflate+sonic-lazy`: sonic-rs's lazy iteration over records and one level of keys;
+//! - `zlib chunks` and `zlib chunks+index`: zlib-rs inflating 64 KiB at a time, and the
+//!   index fed after each chunk while it is still in cache (inflate fused with the scan);
+//! - `everything`: the walk plus attribution and aggregation (what a run does), and
+//!   `everything/tape` the same through simd-json's tape.
 //!
 //! `cargo bench --bench ceiling` (`TRAILSIFT_BENCH_RECORDS`, default 300,000; the best of
 //! `TRAILSIFT_BENCH_ROUNDS`, default 3, per cell). Objects are shared out one at a time
@@ -12,15 +21,54 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use trailsift::engine::{Gate, ObjectParser, RecordFilter, Tables};
+use trailsift::engine::{Gate, JsonIndex, ObjectParser, RecordFilter, Tables};
 use trailsift::synth::{GenConfig, generate};
 
 #[derive(Clone, Copy)]
 enum Work {
     Inflate,
+    InflateIndex,
+    InflateIndexPortable,
+    InflateWalk,
     InflateTape,
+    InflateTapeExtract,
     InflateOnDemand,
+    ZlibChunks,
+    ZlibChunksIndex,
     Everything,
+    EverythingTape,
+}
+
+/// The chunk zlib-rs inflates into at a time: well inside a core's 512 KiB L2.
+const CHUNK: usize = 64 << 10;
+
+/// Inflates `gz` 64 KiB at a time into `json` (grown as needed); with `index`, feeds the
+/// structural index after each chunk. Returns the bytes.
+fn inflate_chunks(gz: &[u8], json: &mut Vec<u8>, mut index: Option<&mut JsonIndex>) -> u64 {
+    use std::io::Read;
+    let mut decoder = flate2::read::GzDecoder::new(gz);
+    if let Some(index) = index.as_deref_mut() {
+        index.reset();
+    }
+    let mut len = 0;
+    loop {
+        if json.len() < len + CHUNK {
+            json.resize(len + CHUNK, 0);
+        }
+        let n = decoder.read(&mut json[len..len + CHUNK]).expect("gzip");
+        if n == 0 {
+            break;
+        }
+        len += n;
+        if let Some(index) = index.as_deref_mut() {
+            index.feed(&json[..len], false).expect("index");
+        }
+    }
+    if let Some(index) = index {
+        index.feed(&json[..len], true).expect("index");
+        return index.finish(&json[..len]).expect("index").len() as u64;
+    }
+    len as u64
 }
 
 /// Keys whose values a record's extraction opens (the others are skipped unread).
@@ -82,17 +130,48 @@ fn run(objects: &[Vec<u8>], threads: usize, work: Work) -> u64 {
             .map(|_| {
                 s.spawn(|| {
                     let mut parser = ObjectParser::new(u64::MAX);
+                    parser.tape_only = matches!(work, Work::EverythingTape);
+                    let mut portable = JsonIndex::default();
+                    let mut chunked = (Vec::new(), JsonIndex::default());
                     let mut acc = Tables::default();
                     let filter = RecordFilter::default();
                     let mut records = 0u64;
                     while let Some(o) = objects.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        match work {
+                            Work::ZlibChunks => {
+                                records += inflate_chunks(o, &mut chunked.0, None);
+                                continue;
+                            }
+                            Work::ZlibChunksIndex => {
+                                let (json, index) = &mut chunked;
+                                records += inflate_chunks(o, json, Some(index));
+                                continue;
+                            }
+                            _ => {}
+                        }
                         let len = parser.decode(o, true).expect("gzip");
                         records += match work {
-                            // Bytes, only so that the work is not optimised away.
-                            Work::Inflate => len as u64,
-                            Work::InflateTape => parser.count_records(len).expect("json") as u64,
+                            // Bytes or tokens, only so that the work is not optimised away.
+                            Work::Inflate | Work::ZlibChunks | Work::ZlibChunksIndex => len as u64,
+                            Work::InflateIndex => parser.index_only(len).expect("index") as u64,
+                            Work::InflateIndexPortable => portable
+                                .build_portable(&parser.json()[..len])
+                                .expect("index")
+                                .len()
+                                as u64,
+                            Work::InflateWalk => parser.count_records(len).expect("json") as u64,
+                            Work::InflateTape => {
+                                parser.count_records_tape(len).expect("json") as u64
+                            }
+                            Work::InflateTapeExtract => {
+                                let mut n = 0u64;
+                                parser
+                                    .for_each_record_tape(len, |r| n += u64::from(r.is_ok()))
+                                    .expect("json");
+                                n
+                            }
                             Work::InflateOnDemand => walk_on_demand(&parser.json()[..len]),
-                            Work::Everything => {
+                            Work::Everything | Work::EverythingTape => {
                                 let before = acc.records.total;
                                 parser
                                     .fold(
@@ -136,13 +215,25 @@ fn main() {
         truth.records_total,
         objects.len()
     );
-    println!("{:<14} {:>8} {:>14}", "work", "threads", "records/s");
+    println!("{:<16} {:>8} {:>14}", "work", "threads", "records/s");
+    let only = std::env::var("TRAILSIFT_BENCH_ONLY").unwrap_or_default();
     for (name, work) in [
         ("inflate", Work::Inflate),
+        ("inflate+index", Work::InflateIndex),
+        ("+index/portable", Work::InflateIndexPortable),
+        ("inflate+walk", Work::InflateWalk),
         ("inflate+tape", Work::InflateTape),
-        ("inflate+lazy", Work::InflateOnDemand),
+        ("+tape+extract", Work::InflateTapeExtract),
+        ("+sonic-lazy", Work::InflateOnDemand),
+        ("zlib chunks", Work::ZlibChunks),
+        ("zlib ch+index", Work::ZlibChunksIndex),
         ("everything", Work::Everything),
+        ("everything/tape", Work::EverythingTape),
     ] {
+        // TRAILSIFT_BENCH_ONLY=a,b: only the rows named (a quicker run).
+        if !only.is_empty() && !only.split(',').any(|o| o == name) {
+            continue;
+        }
         for threads in 1..=cores {
             let mut best = f64::MAX;
             for _ in 0..rounds {
@@ -151,7 +242,7 @@ fn main() {
                 best = best.min(started.elapsed().as_secs_f64());
             }
             println!(
-                "{name:<14} {threads:>8} {:>14.0}",
+                "{name:<16} {threads:>8} {:>14.0}",
                 truth.records_total as f64 / best
             );
         }

@@ -18,6 +18,7 @@ mod decode;
 mod dedup;
 mod failure;
 pub mod generated_docs;
+mod json;
 mod log_file;
 mod output;
 mod pipeline;
@@ -50,6 +51,7 @@ pub mod engine {
     pub use crate::attribute::{advice, sigv4, user_agent};
     pub use crate::config::RecordFilter;
     pub use crate::dedup::{Admission, Dedup, DeferredSink, EpochView, record_key, uuid_key};
+    pub use crate::json::Index as JsonIndex;
     pub use crate::output::kms_insights::KmsInsights;
     pub use crate::pipeline::{Gate, ObjectParser};
     pub use crate::record::{Identity, Record};

@@ -7,15 +7,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context, Result};
+use bumpalo::Bump;
 use simd_json::{Buffers, INPUT_PADDING, tape::Tape};
 
 use crate::config::{AnalyzeConfig, RecordFilter};
 use crate::decode::{DecodeError, Decoder};
 use crate::dedup::{self, Admission, Dedup, DedupStats, EpochView, OccurrenceLog};
 use crate::failure::{Failure, ObjectError};
+use crate::json;
 use crate::log_file::{self, LogFileError};
 use crate::progress::Progress;
-use crate::record::Record;
+use crate::record::{Malformed, Record};
 use crate::resume::{self, Checkpoint, ResumeStats, RunIdentity, Saver};
 use crate::source::fetch::{self, Fetched};
 use crate::source::s3::{S3Session, S3Stats, S3Url};
@@ -62,12 +64,33 @@ pub struct ShardLog {
 
 /// Turns an object's bytes into folded records: gunzip, parse, attribute, aggregate. Holds
 /// the buffers that are reused from one object to the next (public for the benches).
+///
+/// Parsing takes the on-demand path (json: a structural index and a walk that opens only
+/// the fields extraction reads); an object it refuses or gives up on (a syntax error, an
+/// escape or number it leaves to simd-json, a repeated key) is parsed again with simd-json's
+/// tape, which is the authority on what it holds. Records are extracted before any is
+/// folded, so an object found invalid halfway folds nothing.
 pub struct ObjectParser {
     /// Decompressed JSON; only grows, with simd-json's padding after the data.
     json: Vec<u8>,
     decoder: Decoder,
     buffers: Buffers,
     tape: Option<Tape<'static>>,
+    index: json::Index,
+    /// Unescaped strings of the object being read.
+    arena: Bump,
+    /// The extracted records' storage, kept empty between objects (see [`recycle`]).
+    records: Vec<Result<Record<'static>, Malformed>>,
+    /// Objects the on-demand path handed to simd-json.
+    pub handed_to_tape: u64,
+    /// Every object through simd-json's tape (the benches' comparison with the old path).
+    pub tape_only: bool,
+}
+
+/// An empty vector of records of another lifetime, in the same allocation: `collect` reuses
+/// a vector's buffer when the element layout is the same, and no element survives.
+fn recycle<'b>(v: Vec<Result<Record<'_>, Malformed>>) -> Vec<Result<Record<'b>, Malformed>> {
+    v.into_iter().filter_map(|_| None).collect()
 }
 
 impl ObjectParser {
@@ -77,6 +100,11 @@ impl ObjectParser {
             decoder: Decoder::new(max_object_bytes, INPUT_PADDING),
             buffers: Buffers::new(1 << 20),
             tape: None,
+            index: json::Index::default(),
+            arena: Bump::new(),
+            records: Vec::new(),
+            handed_to_tape: 0,
+            tape_only: false,
         }
     }
 
@@ -98,13 +126,9 @@ impl ObjectParser {
         tables: &mut Tables,
         gate: &Gate<'_>,
     ) -> Result<(), LogFileError> {
-        self.with_records(len, |records| {
-            for value in records.iter() {
-                match Record::from_tape(value) {
-                    Ok(record) => gate.fold(&record, tables),
-                    Err(why) => tables.records.count_malformed(why),
-                }
-            }
+        self.each(len, |record| match record {
+            Ok(record) => gate.fold(record, tables),
+            Err(why) => tables.records.count_malformed(*why),
         })
     }
 
@@ -115,24 +139,92 @@ impl ObjectParser {
         len: usize,
         mut f: impl FnMut(&Record<'_>),
     ) -> Result<(), LogFileError> {
-        self.with_records(len, |records| {
-            for value in records.iter() {
-                if let Ok(record) = Record::from_tape(value) {
-                    f(&record);
-                }
+        self.each(len, |record| {
+            if let Ok(record) = record {
+                f(record);
             }
         })
     }
 
-    /// The parse floor, for the benches: builds the tape of the `len` bytes left by
-    /// [`ObjectParser::decode`] and counts the records, reading none of their fields.
+    /// The parse alone, for `trailsift bench` and the benches: extracts every record of the
+    /// `len` bytes left by [`ObjectParser::decode`] and counts them, folding none.
     pub fn count_records(&mut self, len: usize) -> Result<usize, LogFileError> {
-        self.with_records(len, |records| records.len())
+        let mut n = 0;
+        self.each(len, |_| n += 1)?;
+        Ok(n)
+    }
+
+    /// simd-json's floor, for the benches: builds the tape and counts the records, reading
+    /// none of their fields.
+    pub fn count_records_tape(&mut self, len: usize) -> Result<usize, LogFileError> {
+        self.with_tape(len, |records| records.len())
+    }
+
+    /// simd-json's tape and the same extraction (`Record::from_tape`), for the benches and
+    /// the tests that hold the on-demand path to it.
+    pub fn for_each_record_tape(
+        &mut self,
+        len: usize,
+        mut f: impl FnMut(Result<&Record<'_>, Malformed>),
+    ) -> Result<(), LogFileError> {
+        self.with_tape(len, |records| {
+            for value in records.iter() {
+                f(Record::from_tape(value).as_ref().map_err(|why| *why));
+            }
+        })
+    }
+
+    /// Stage 1 alone, for the benches: the structural index of the `len` bytes; its tokens.
+    pub fn index_only(&mut self, len: usize) -> Option<usize> {
+        self.index.build(&self.json[..len]).ok()?;
+        Some(self.index.tokens().len())
+    }
+
+    /// Whether the on-demand path reads the `len` bytes without handing them to simd-json.
+    pub fn on_demand_reads(&mut self, len: usize) -> bool {
+        let before = self.handed_to_tape;
+        let _ = self.count_records(len);
+        self.handed_to_tape == before
+    }
+
+    /// Every record of the `len` bytes, in order, to `f`: on demand when it can, else from
+    /// simd-json's tape.
+    fn each(
+        &mut self,
+        len: usize,
+        mut f: impl FnMut(&Result<Record<'_>, Malformed>),
+    ) -> Result<(), LogFileError> {
+        self.arena.reset();
+        let mut records = recycle(std::mem::take(&mut self.records));
+        let walked = !self.tape_only
+            && match self.index.build(&self.json[..len]) {
+                Ok(text) => {
+                    let doc = json::Doc::new(text, &self.index, &self.arena);
+                    crate::record::walk::records(&doc, &mut records).is_ok()
+                }
+                Err(_) => false,
+            };
+        if walked {
+            for record in &records {
+                f(record);
+            }
+        }
+        records.clear();
+        self.records = recycle(records);
+        if walked {
+            return Ok(());
+        }
+        self.handed_to_tape += u64::from(!self.tape_only);
+        self.with_tape(len, |records| {
+            for value in records.iter() {
+                f(&Record::from_tape(value));
+            }
+        })
     }
 
     /// Builds the tape of the `len` bytes left by [`ObjectParser::decode`] (in the reused
     /// tape) and hands its `Records` array to `f`.
-    fn with_records<T>(
+    fn with_tape<T>(
         &mut self,
         len: usize,
         f: impl FnOnce(simd_json::tape::Array<'_, '_>) -> T,

@@ -37,22 +37,42 @@ pub fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Order-independent fingerprint of key/value pairs (see the module comment).
-pub fn fingerprint<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> u64 {
-    let mut sum = 0u64;
-    let mut n = 0u64;
-    for (k, v) in pairs {
-        if k == ENCRYPTION_SDK_PUBLIC_KEY {
-            continue;
+/// A fingerprint built pair by pair (the on-demand walk meets the pairs one at a time).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fingerprint {
+    sum: u64,
+    n: u64,
+}
+
+impl Fingerprint {
+    pub fn add(&mut self, key: &str, value: &str) {
+        if key == ENCRYPTION_SDK_PUBLIC_KEY {
+            return;
         }
         let h = fnv1a(
-            fnv1a(fnv1a(FNV_OFFSET, k.as_bytes()), &[0xff]),
-            v.as_bytes(),
+            fnv1a(fnv1a(FNV_OFFSET, key.as_bytes()), &[0xff]),
+            value.as_bytes(),
         );
-        sum = sum.wrapping_add(mix64(h));
-        n += 1;
+        self.sum = self.sum.wrapping_add(mix64(h));
+        self.n += 1;
     }
-    mix64(sum ^ mix64(n))
+
+    pub fn finish(self) -> u64 {
+        mix64(self.sum ^ mix64(self.n))
+    }
+}
+
+/// What a context value that is not a string is fingerprinted as.
+pub const NULL_VALUE: &str = "\u{0}null";
+pub const NON_STRING_VALUE: &str = "\u{0}non-string";
+
+/// Order-independent fingerprint of key/value pairs (see the module comment).
+pub fn fingerprint<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> u64 {
+    let mut f = Fingerprint::default();
+    for (k, v) in pairs {
+        f.add(k, v);
+    }
+    f.finish()
 }
 
 /// The fingerprint of `requestParameters.encryptionContext`; an absent or null context is the
@@ -64,9 +84,9 @@ pub fn hash(context: Option<Value<'_, '_>>) -> u64 {
     };
     fingerprint(obj.iter().map(|(k, v)| {
         let value = v.into_string().unwrap_or(if v.is_null() {
-            "\u{0}null"
+            NULL_VALUE
         } else {
-            "\u{0}non-string"
+            NON_STRING_VALUE
         });
         (k, value)
     }))

@@ -10,6 +10,7 @@ use simd_json::prelude::*;
 use simd_json::tape::Value;
 
 pub mod encryption_context;
+pub mod walk;
 
 use crate::time::parse_event_time;
 
@@ -36,7 +37,7 @@ impl Malformed {
 }
 
 /// `userIdentity`, reduced to what attribution needs.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct Identity<'a> {
     pub kind: Option<&'a str>,
     pub arn: Option<&'a str>,
@@ -55,7 +56,7 @@ pub struct Identity<'a> {
 }
 
 /// The few `requestParameters` the KMS and S3 analyses read.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct RequestFacts<'a> {
     pub bucket_name: Option<&'a str>,
     pub key_id: Option<&'a str>,
@@ -77,7 +78,7 @@ pub struct RequestFacts<'a> {
 }
 
 /// S3's `additionalEventData`, keys matched case-insensitively (`cipherSuite` is seen).
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct S3EventData<'a> {
     pub signature_version: Option<&'a str>,
     pub authentication_method: Option<&'a str>,
@@ -85,13 +86,13 @@ pub struct S3EventData<'a> {
 }
 
 /// `tlsDetails`.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct TlsDetails<'a> {
     pub version: Option<&'a str>,
     pub cipher_suite: Option<&'a str>,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct Record<'a> {
     /// Epoch seconds.
     pub event_time: i64,
