@@ -17,7 +17,7 @@ use crate::failure::{Failure, ObjectError};
 use crate::json;
 use crate::log_file::{self, LogFileError};
 use crate::progress::Progress;
-use crate::record::{Malformed, Record};
+use crate::record::{self, Malformed, Record};
 use crate::resume::{self, Checkpoint, ResumeStats, RunIdentity, Saver};
 use crate::source::fetch::{self, Fetched};
 use crate::source::s3::{S3Session, S3Stats, S3Url};
@@ -89,6 +89,8 @@ pub struct ObjectParser {
 
 /// An empty vector of records of another lifetime, in the same allocation: `collect` reuses
 /// a vector's buffer when the element layout is the same, and no element survives.
+// `filter_map` because it changes the element type (its lifetime); `filter` cannot.
+#[allow(clippy::unnecessary_filter_map)]
 fn recycle<'b>(v: Vec<Result<Record<'_>, Malformed>>) -> Vec<Result<Record<'b>, Malformed>> {
     v.into_iter().filter_map(|_| None).collect()
 }
@@ -196,14 +198,29 @@ impl ObjectParser {
     ) -> Result<(), LogFileError> {
         self.arena.reset();
         let mut records = recycle(std::mem::take(&mut self.records));
-        let walked = !self.tape_only
-            && match self.index.build(&self.json[..len]) {
+        let walked = !self.tape_only && {
+            let bytes = &self.json[..len];
+            // In slices first (the usual shape); else the whole object indexed, then walked.
+            match simdutf8::basic::from_utf8(bytes) {
                 Ok(text) => {
-                    let doc = json::Doc::new(text, &self.index, &self.arena);
-                    crate::record::walk::records(&doc, &mut records).is_ok()
+                    record::walk::records_in_slices(
+                        text,
+                        &mut self.index,
+                        &self.arena,
+                        &mut records,
+                    )
+                    .is_ok()
+                        || {
+                            records.clear();
+                            self.index.build(bytes).is_ok_and(|text| {
+                                let doc = json::Doc::new(text, &self.index, &self.arena);
+                                record::walk::records(&doc, &mut records).is_ok()
+                            })
+                        }
                 }
                 Err(_) => false,
-            };
+            }
+        };
         if walked {
             for record in &records {
                 f(record);

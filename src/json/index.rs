@@ -43,9 +43,13 @@ pub enum Refusal {
 pub struct Index {
     /// Token offsets, then the sentinel `len` (twice, so a lookahead of one is in bounds).
     pub(crate) at: Vec<u32>,
-    /// Whether the text holds a backslash anywhere: when not, no string needs unescaping.
-    pub(crate) has_backslash: bool,
+    /// Bit b of word w: block 64 w + b holds an escaping backslash inside a string. A string
+    /// outside every marked block needs no unescaping, which the walk tells from one or two
+    /// bits instead of searching the string for a backslash.
+    pub(crate) escape_blocks: Vec<u64>,
     carry: Carry,
+    /// Whether the sentinels are in place (the text was finished).
+    finished: bool,
 }
 
 /// What one block hands the next, and what the whole text has shown so far.
@@ -61,7 +65,6 @@ struct Carry {
     scalar: u64,
     control_in_string: u64,
     non_ascii: u64,
-    backslash: u64,
 }
 
 /// The six classes of a 64-byte block, one bit per byte.
@@ -96,7 +99,22 @@ impl Index {
     /// Starts a text that arrives in pieces ([`Index::feed`]).
     pub fn reset(&mut self) {
         self.at.clear();
+        self.escape_blocks.clear();
         self.carry = Carry::default();
+        self.finished = false;
+    }
+
+    /// Whether any block of `start..end` holds an escape (see `escape_blocks`).
+    #[inline(always)]
+    pub(crate) fn escapes_in(&self, start: usize, end: usize) -> bool {
+        if self.escape_blocks.is_empty() {
+            return false;
+        }
+        (start / 64..=end.saturating_sub(1) / 64).any(|block| {
+            self.escape_blocks
+                .get(block / 64)
+                .is_some_and(|w| w & (1 << (block % 64)) != 0)
+        })
     }
 
     /// Indexes what has arrived of a text: `text` is all of it so far, and grows between
@@ -108,15 +126,18 @@ impl Index {
             return Err(Refusal::TooLarge);
         }
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, just checked.
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("bmi1")
+            && std::arch::is_x86_feature_detected!("popcnt")
+        {
+            // SAFETY: the CPU has AVX2, BMI1 and POPCNT, just checked.
             return unsafe { self.feed_avx2(text, last) };
         }
         scan(text, last, self, classify_portable)
     }
 
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,bmi1,popcnt")]
     unsafe fn feed_avx2(&mut self, text: &[u8], last: bool) -> Result<(), Refusal> {
         scan(text, last, self, |block| {
             // SAFETY: this closure runs only inside feed_avx2, on a CPU with AVX2.
@@ -143,13 +164,29 @@ impl Index {
         };
         let len = text.len() as u32;
         self.at.extend([len, len]);
-        self.has_backslash = c.backslash != 0;
+        self.finished = true;
         Ok(text)
+    }
+
+    /// [`Index::finish`] for a text already proved UTF-8 (by the caller, before feeding).
+    pub fn finish_validated(&mut self, len: usize) -> Result<(), Refusal> {
+        let c = self.carry;
+        if c.in_string != 0 {
+            return Err(Refusal::UnclosedString);
+        }
+        if c.control_in_string != 0 {
+            return Err(Refusal::ControlInString);
+        }
+        let len = u32::try_from(len).map_err(|_| Refusal::TooLarge)?;
+        self.at.extend([len, len]);
+        self.finished = true;
+        Ok(())
     }
 
     /// Token offsets (without the sentinels).
     pub fn tokens(&self) -> &[u32] {
-        &self.at[..self.at.len().saturating_sub(2)]
+        let sentinels = if self.finished { 2 } else { 0 };
+        &self.at[..self.at.len() - sentinels]
     }
 }
 
@@ -169,9 +206,8 @@ fn scan(
         text.len().saturating_sub(64) & !63
     };
     let mut c = index.carry;
-    let out = &mut index.at;
     // Trail JSON has about one token per 8 bytes; reserving that once saves regrowing.
-    out.reserve(end.saturating_sub(c.pos) / 8 + 64);
+    index.at.reserve(end.saturating_sub(c.pos) / 8 + 64);
     let mut tail = [b' '; 64];
     let mut base = c.pos;
     while base < end {
@@ -200,13 +236,13 @@ fn scan(
         c.scalar = scalar >> 63;
         c.control_in_string |= k.control & inside;
         c.non_ascii |= k.non_ascii;
-        c.backslash |= k.backslash;
         let escapers_in_strings = escapers & inside;
         if escapers_in_strings != 0 {
             check_escapes(text, base, escapers_in_strings)?;
+            mark_block(&mut index.escape_blocks, base / 64);
         }
         push_offsets(
-            out,
+            &mut index.at,
             base as u32,
             (op & !inside) | (quote & inside) | scalar_start,
         );
@@ -274,17 +310,34 @@ fn check_escapes(text: &[u8], base: usize, mut escapers: u64) -> Result<(), Refu
     Ok(())
 }
 
-/// Appends `base + i` for every set bit i of `bits`, in order.
+#[cold]
+fn mark_block(blocks: &mut Vec<u64>, block: usize) {
+    if blocks.len() <= block / 64 {
+        blocks.resize(block / 64 + 1, 0);
+    }
+    blocks[block / 64] |= 1 << (block % 64);
+}
+
+/// Appends `base + i` for every set bit i of `bits`, in order. As simdjson does, it writes
+/// eight slots at a time whether or not that many bits are set (the extra slots are beyond
+/// the new length, overwritten later): a loop that stopped at the last bit would mispredict
+/// its exit once per block.
 #[inline(always)]
 fn push_offsets(out: &mut Vec<u32>, base: u32, mut bits: u64) {
     let n = bits.count_ones() as usize;
-    out.reserve(n);
+    out.reserve(64);
     let start = out.len();
-    for slot in &mut out.spare_capacity_mut()[..n] {
-        slot.write(base + bits.trailing_zeros());
-        bits &= bits.wrapping_sub(1);
+    let spare = &mut out.spare_capacity_mut()[..64];
+    let mut written = 0;
+    while written < n {
+        for slot in &mut spare[written..written + 8] {
+            slot.write(base.wrapping_add(bits.trailing_zeros()));
+            bits &= bits.wrapping_sub(1);
+        }
+        written += 8;
     }
-    // SAFETY: the n slots after `start` were written just above, within the reserved capacity.
+    // SAFETY: the n slots after `start` were written just above (n <= 64, within the
+    // reserved capacity).
     unsafe { out.set_len(start + n) };
 }
 
@@ -565,10 +618,7 @@ mod tests {
 
     fn json_like() -> impl Strategy<Value = Vec<u8>> {
         let alphabet = prop::sample::select(
-            b"{}[]:,\"\\ \t\n\r\x0c\x1a\x01abnu0123456789-.eE+tfl/\xc3\xa9\x80"
-                .iter()
-                .copied()
-                .collect::<Vec<u8>>(),
+            b"{}[]:,\"\\ \t\n\r\x0c\x1a\x01abnu0123456789-.eE+tfl/\xc3\xa9\x80".to_vec(),
         );
         prop::collection::vec(alphabet, 0..300)
     }

@@ -29,11 +29,12 @@ pub enum Bail {
 /// records nest a dozen levels at most.
 pub const MAX_DEPTH: u32 = 63;
 
-/// One indexed text.
-pub struct Doc<'a> {
+/// One indexed text: the text and the strings unescaped from it live for `'a`, the index
+/// for `'d` (it may grow between two walks while the records read stay).
+pub struct Doc<'d, 'a> {
     text: &'a str,
-    at: &'a [u32],
-    has_backslash: bool,
+    at: &'d [u32],
+    index: &'d Index,
     /// Where unescaped strings are kept, for as long as the text.
     arena: &'a Bump,
 }
@@ -55,14 +56,13 @@ fn is_delimiter(b: u8) -> bool {
     )
 }
 
-impl<'a> Doc<'a> {
-    /// The text `index` was built from. `text` must be what [`Index::build`] accepted, which
-    /// proved it UTF-8.
-    pub fn new(text: &'a str, index: &'a Index, arena: &'a Bump) -> Doc<'a> {
+impl<'d, 'a> Doc<'d, 'a> {
+    /// The text `index` was built from (or is being fed from).
+    pub fn new(text: &'a str, index: &'d Index, arena: &'a Bump) -> Doc<'d, 'a> {
         Doc {
             text,
             at: &index.at,
-            has_backslash: index.has_backslash,
+            index,
             arena,
         }
     }
@@ -99,7 +99,7 @@ impl<'a> Doc<'a> {
             return Err(Bail::Syntax);
         }
         let raw = self.text.get(open + 1..close - 1).ok_or(Bail::Syntax)?;
-        if self.has_backslash && raw.as_bytes().contains(&b'\\') {
+        if self.index.escapes_in(open, close) && raw.as_bytes().contains(&b'\\') {
             return unescape(raw, self.arena);
         }
         Ok(raw)
@@ -124,7 +124,7 @@ impl<'a> Doc<'a> {
 
     /// Whether token `i` starts a key: a string, then ':'.
     #[inline(always)]
-    fn is_key(&self, i: usize) -> bool {
+    pub fn is_key(&self, i: usize) -> bool {
         self.byte(i) == b'"' && self.byte(i + 1) == b':'
     }
 
@@ -313,7 +313,7 @@ fn unescape<'a>(raw: &str, arena: &'a Bump) -> Result<&'a str, Bail> {
 mod tests {
     use super::*;
 
-    fn with_doc<T>(json: &str, f: impl FnOnce(&Doc<'_>) -> T) -> T {
+    fn with_doc<T>(json: &str, f: impl FnOnce(&Doc<'_, '_>) -> T) -> T {
         let mut index = Index::default();
         index.build(json.as_bytes()).expect("indexed");
         let arena = Bump::new();

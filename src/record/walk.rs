@@ -11,8 +11,11 @@
 //! event names; trail records put `eventSource` and `eventName` first, so these are read in
 //! place. A record that has them later is read again from the value's saved position.
 
+use bumpalo::Bump;
+
 use super::encryption_context::{self, Fingerprint, NON_STRING_VALUE, NULL_VALUE};
 use super::*;
+use crate::json::Index;
 use crate::json::walk::{Bail, Doc, Scalar};
 
 /// Marks field `bit` of an object as read; a second time is [`Bail::RepeatedKey`].
@@ -35,7 +38,7 @@ enum Kind<'a> {
 
 /// Reads the value at `v` as far as its kind; returns it and the position after the value.
 #[inline(always)]
-fn kind<'a>(d: &Doc<'a>, v: usize) -> Result<(Kind<'a>, usize), Bail> {
+fn kind<'a>(d: &Doc<'_, 'a>, v: usize) -> Result<(Kind<'a>, usize), Bail> {
     match d.byte(v) {
         b'"' => Ok((Kind::String(d.string(v)?), v + 1)),
         b'n' if d.scalar(v)? == Scalar::Null => Ok((Kind::Null, v + 1)),
@@ -45,7 +48,7 @@ fn kind<'a>(d: &Doc<'a>, v: usize) -> Result<(Kind<'a>, usize), Bail> {
 
 /// record::string: null is unknown, another type unknown and odd.
 #[inline(always)]
-fn string<'a>(d: &Doc<'a>, v: usize, odd: &mut u32) -> Result<(Option<&'a str>, usize), Bail> {
+fn string<'a>(d: &Doc<'_, 'a>, v: usize, odd: &mut u32) -> Result<(Option<&'a str>, usize), Bail> {
     let (k, next) = kind(d, v)?;
     Ok((
         match k {
@@ -62,7 +65,7 @@ fn string<'a>(d: &Doc<'a>, v: usize, odd: &mut u32) -> Result<(Option<&'a str>, 
 
 /// The tape's `into_string`: a string or nothing, never odd.
 #[inline(always)]
-fn plain_string<'a>(d: &Doc<'a>, v: usize) -> Result<(Option<&'a str>, usize), Bail> {
+fn plain_string<'a>(d: &Doc<'_, 'a>, v: usize) -> Result<(Option<&'a str>, usize), Bail> {
     let (k, next) = kind(d, v)?;
     Ok((
         match k {
@@ -74,7 +77,7 @@ fn plain_string<'a>(d: &Doc<'a>, v: usize) -> Result<(Option<&'a str>, usize), B
 }
 
 /// record::boolean.
-fn boolean(d: &Doc<'_>, v: usize, odd: &mut u32) -> Result<(Option<bool>, usize), Bail> {
+fn boolean(d: &Doc<'_, '_>, v: usize, odd: &mut u32) -> Result<(Option<bool>, usize), Bail> {
     let value = match d.byte(v) {
         b't' | b'f' | b'n' => match d.scalar(v)? {
             Scalar::True => Some(true),
@@ -120,7 +123,7 @@ impl<'a> Record<'a> {
     /// Extracts the record at token `i`; returns it (or why it is malformed) and the position
     /// after it.
     pub fn from_walk(
-        d: &Doc<'a>,
+        d: &Doc<'_, 'a>,
         i: usize,
     ) -> Result<(Result<Record<'a>, Malformed>, usize), Bail> {
         if d.byte(i) != b'{' {
@@ -230,7 +233,7 @@ impl<'a> Record<'a> {
 /// Reads a nested value for the service that reads it (Record::from_tape's `match
 /// r.event_source`), or skips it.
 fn read_nested<'a>(
-    d: &Doc<'a>,
+    d: &Doc<'_, 'a>,
     v: usize,
     nested: Nested,
     source: &str,
@@ -264,7 +267,7 @@ fn read_nested<'a>(
 
 /// `v.get(name).and_then(|x| string(x, odd))`.
 fn member_string<'a>(
-    d: &Doc<'a>,
+    d: &Doc<'_, 'a>,
     v: usize,
     name: &str,
     slot: &mut Option<&'a str>,
@@ -285,7 +288,7 @@ fn member_string<'a>(
     })
 }
 
-fn identity<'a>(d: &Doc<'a>, v: usize, odd: &mut u32) -> Result<(Identity<'a>, usize), Bail> {
+fn identity<'a>(d: &Doc<'_, 'a>, v: usize, odd: &mut u32) -> Result<(Identity<'a>, usize), Bail> {
     let mut id = Identity::default();
     if d.byte(v) != b'{' {
         let (k, next) = kind(d, v)?;
@@ -348,7 +351,7 @@ fn identity<'a>(d: &Doc<'a>, v: usize, odd: &mut u32) -> Result<(Identity<'a>, u
 
 /// `sessionContext.sessionIssuer.arn`.
 fn session_issuer_arn<'a>(
-    d: &Doc<'a>,
+    d: &Doc<'_, 'a>,
     v: usize,
     arn: &mut Option<&'a str>,
     odd: &mut u32,
@@ -366,7 +369,11 @@ fn session_issuer_arn<'a>(
     })
 }
 
-fn tls_details<'a>(d: &Doc<'a>, v: usize, odd: &mut u32) -> Result<(TlsDetails<'a>, usize), Bail> {
+fn tls_details<'a>(
+    d: &Doc<'_, 'a>,
+    v: usize,
+    odd: &mut u32,
+) -> Result<(TlsDetails<'a>, usize), Bail> {
     let mut tls = TlsDetails::default();
     if d.byte(v) != b'{' {
         return Ok((tls, d.skip(v)?));
@@ -387,7 +394,7 @@ fn tls_details<'a>(d: &Doc<'a>, v: usize, odd: &mut u32) -> Result<(TlsDetails<'
 }
 
 fn request_facts<'a>(
-    d: &Doc<'a>,
+    d: &Doc<'_, 'a>,
     v: usize,
     fingerprint: bool,
     facts: &mut RequestFacts<'a>,
@@ -438,7 +445,7 @@ fn request_facts<'a>(
 /// `requestParameters.encryptionContext`: the two ARNs, and the fingerprint of every pair
 /// (record::encryption_context::hash).
 fn encryption_context<'a>(
-    d: &Doc<'a>,
+    d: &Doc<'_, 'a>,
     v: usize,
     fingerprint: bool,
     facts: &mut RequestFacts<'a>,
@@ -490,7 +497,7 @@ fn encryption_context<'a>(
 
 /// record::s3_event_data: keys matched case-insensitively.
 fn s3_event_data<'a>(
-    d: &Doc<'a>,
+    d: &Doc<'_, 'a>,
     v: usize,
     data: &mut S3EventData<'a>,
     odd: &mut u32,
@@ -518,7 +525,7 @@ fn s3_event_data<'a>(
 
 /// record::server_side_encryption: the first key that matches, case-insensitively.
 fn server_side_encryption<'a>(
-    d: &Doc<'a>,
+    d: &Doc<'_, 'a>,
     v: usize,
     sse: &mut Option<&'a str>,
     odd: &mut u32,
@@ -539,7 +546,7 @@ fn server_side_encryption<'a>(
 }
 
 /// record::kms_key_arn: the element typed `AWS::KMS::Key`, else the first untyped key ARN.
-fn kms_key_arn<'a>(d: &Doc<'a>, v: usize, arn: &mut Option<&'a str>) -> Result<usize, Bail> {
+fn kms_key_arn<'a>(d: &Doc<'_, 'a>, v: usize, arn: &mut Option<&'a str>) -> Result<usize, Bail> {
     if d.byte(v) != b'[' {
         return d.skip(v);
     }
@@ -579,9 +586,97 @@ fn kms_key_arn<'a>(d: &Doc<'a>, v: usize, arn: &mut Option<&'a str>) -> Result<u
     Ok(next)
 }
 
+/// Bytes the index is kept ahead of the walk, when a log file is read in slices.
+const AHEAD: usize = 96 << 10;
+
+/// The `Records` of a log file of the usual shape (`{"Records":[` first), read while it is
+/// being indexed: stage 1 runs [`AHEAD`] bytes in front of the walk, so each slice of the
+/// text is walked while it is still in the core's L2 cache (a whole object, 1 MB or more,
+/// is not; indexing it all first and walking it after reads it twice from L3). A record
+/// that reaches past the indexed part finds no token there, which no rule accepts: the
+/// caller then reads the object whole. `text` must have been proved UTF-8. Records go into
+/// `out` as read; the caller folds them only once this returns `Ok`.
+pub fn records_in_slices<'a>(
+    text: &'a str,
+    index: &mut Index,
+    arena: &'a Bump,
+    out: &mut Vec<Result<Record<'a>, Malformed>>,
+) -> Result<(), Bail> {
+    let bytes = text.as_bytes();
+    let len = bytes.len();
+    let refused = |_| Bail::Syntax;
+    index.reset();
+    let mut fed = AHEAD.min(len);
+    index.feed(&bytes[..fed], fed == len).map_err(refused)?;
+    if fed == len {
+        index.finish_validated(len).map_err(refused)?;
+    }
+    {
+        let d = Doc::new(text, index, arena);
+        if !(d.byte(0) == b'{' && d.is_key(1) && d.string(1)? == "Records" && d.byte(3) == b'[') {
+            return Err(Bail::Syntax);
+        }
+    }
+    let mut i = 4;
+    if Doc::new(text, index, arena).byte(i) == b']' {
+        i += 1;
+    } else {
+        loop {
+            let at = index.at.get(i).map_or(len, |&p| p as usize);
+            if fed < len && fed < at + AHEAD {
+                fed = (at + 2 * AHEAD).min(len);
+                index.feed(&bytes[..fed], fed == len).map_err(refused)?;
+                if fed == len {
+                    index.finish_validated(len).map_err(refused)?;
+                }
+            }
+            let d = Doc::new(text, index, arena);
+            let (record, next) = Record::from_walk(&d, i)?;
+            out.push(record);
+            match d.byte(next) {
+                b',' => i = next + 1,
+                b']' => {
+                    i = next + 1;
+                    break;
+                }
+                _ => return Err(Bail::Syntax),
+            }
+        }
+    }
+    if fed < len {
+        index.feed(bytes, true).map_err(refused)?;
+        index.finish_validated(len).map_err(refused)?;
+    }
+    // The root's other members, after Records (none, in CloudTrail's files).
+    let d = Doc::new(text, index, arena);
+    loop {
+        match d.byte(i) {
+            b'}' => {
+                i += 1;
+                break;
+            }
+            b',' if d.is_key(i + 1) => {
+                if d.string(i + 1)? == "Records" {
+                    return Err(Bail::RepeatedKey);
+                }
+                i = d.skip(i + 3)?;
+            }
+            _ => return Err(Bail::Syntax),
+        }
+    }
+    if d.is_end(i) {
+        Ok(())
+    } else {
+        Err(Bail::Syntax)
+    }
+}
+
 /// The `Records` of a log file, in order, into `out`. The first `Records` key counts (as
 /// log_file::records reads it); a second is [`Bail::RepeatedKey`].
-pub fn records<'a>(d: &Doc<'a>, out: &mut Vec<Result<Record<'a>, Malformed>>) -> Result<(), Bail> {
+pub fn records<'a>(
+    d: &Doc<'_, 'a>,
+    out: &mut Vec<Result<Record<'a>, Malformed>>,
+) -> Result<(), Bail> {
     let mut found = false;
     let end = d.members(0, |key, v| {
         if key != "Records" {
@@ -625,6 +720,15 @@ mod tests {
         Some(format!("{out:?}"))
     }
 
+    fn walked_in_slices(json: &[u8]) -> Option<String> {
+        let text = std::str::from_utf8(json).ok()?;
+        let mut index = Index::default();
+        let arena = Bump::new();
+        let mut out = Vec::new();
+        records_in_slices(text, &mut index, &arena, &mut out).ok()?;
+        Some(format!("{out:?}"))
+    }
+
     fn taped(json: &[u8]) -> Option<String> {
         let mut bytes = json.to_vec();
         let tape = simd_json::to_tape(&mut bytes).ok()?;
@@ -633,8 +737,16 @@ mod tests {
         Some(format!("{out:?}"))
     }
 
-    /// Asserts the two agree; returns whether the walk read the file.
+    /// Asserts the walks agree with the tape; returns whether the walk read the file.
     fn agree(json: &[u8]) -> bool {
+        if let Some(slices) = walked_in_slices(json) {
+            assert_eq!(
+                Some(&slices),
+                taped(json).as_ref(),
+                "in slices, on {}",
+                String::from_utf8_lossy(json)
+            );
+        }
         let walk = walked(json);
         if let Some(walk) = &walk {
             assert_eq!(
@@ -677,6 +789,26 @@ mod tests {
         assert!(text.contains(r#"user_agent: Some("aws-sdk-java/1.12 \"quoted\" café")"#));
         assert!(text.contains(r#"signature_version: Some("SigV2")"#));
         assert!(text.contains("Err(NotAnObject)") && text.contains("Err(MissingEventTime)"));
+    }
+
+    #[test]
+    fn a_file_larger_than_the_slices_is_read_in_slices_as_the_tape_reads_it() {
+        let record = r#"{"eventTime":"2026-03-01T01:02:03Z","eventSource":"kms.amazonaws.com",
+          "eventName":"Decrypt","userAgent":"a\"b","requestParameters":{"encryptionContext":
+          {"aws:s3:arn":"arn:aws:s3:::b/k"}},"padding":"PAD"}"#;
+        let records: Vec<String> = (0..3000)
+            .map(|n| record.replace("PAD", &"x".repeat(n % 700)))
+            .collect();
+        let json = format!("{{\"Records\":[{}],\"after\":[1,{{}}]}}", records.join(","));
+        assert!(json.len() > 4 * AHEAD);
+        let slices = walked_in_slices(json.as_bytes()).expect("read in slices");
+        assert_eq!(Some(slices), taped(json.as_bytes()));
+        // One record larger than the slices: read whole instead, never wrongly.
+        let huge = format!(
+            "{{\"Records\":[{}]}}",
+            record.replace("PAD", &"y".repeat(3 * AHEAD))
+        );
+        assert!(agree(huge.as_bytes()));
     }
 
     #[test]
