@@ -3,7 +3,7 @@
 //! Three stages, each for every `--threads` count, in the style of hyperfine (warm-up runs
 //! first, then timed repeats; best and median reported):
 //! - `inflate`: gunzip every object, held in memory (the floor no parser can beat);
-//! - `inflate+parse`: the same, plus the JSON tape of every object (records counted, no field
+//! - `inflate+parse`: the same, plus the parse (structural index and every record's fields) of every object (records counted, no field
 //!   read);
 //! - `analysis`: the whole `analyze` run over the trail on disk, outputs written to a
 //!   temporary directory: what a user's run costs.
@@ -327,7 +327,7 @@ pub fn render(r: &BenchReport) -> String {
         ));
     }
     out.push_str(
-        "\ninflate: gunzip only, in memory; inflate+parse: plus the JSON tape; analysis: the \
+        "\ninflate: gunzip only, in memory; inflate+parse: plus the parse (structural index and every record's fields); analysis: the \
          whole analyze run from disk, outputs included, each run in a process of its own. \
          Peak RSS of the in-memory stages includes the trail they hold.\n",
     );

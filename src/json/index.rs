@@ -104,17 +104,21 @@ impl Index {
         self.finished = false;
     }
 
-    /// Whether any block of `start..end` holds an escape (see `escape_blocks`).
+    /// Whether any block of `start..end` holds an escape (see `escape_blocks`). A string
+    /// spans one or two blocks as a rule; the blocks between are looked at only when there
+    /// are any.
     #[inline(always)]
     pub(crate) fn escapes_in(&self, start: usize, end: usize) -> bool {
         if self.escape_blocks.is_empty() {
             return false;
         }
-        (start / 64..=end.saturating_sub(1) / 64).any(|block| {
+        let marked = |block: usize| {
             self.escape_blocks
                 .get(block / 64)
-                .is_some_and(|w| w & (1 << (block % 64)) != 0)
-        })
+                .is_some_and(|w| (w >> (block % 64)) & 1 != 0)
+        };
+        let (first, last) = (start / 64, end.saturating_sub(1) / 64);
+        marked(first) || marked(last) || (first + 1 < last && (first + 1..last).any(marked))
     }
 
     /// Indexes what has arrived of a text: `text` is all of it so far, and grows between

@@ -86,20 +86,27 @@ impl<'d, 'a> Doc<'d, 'a> {
     /// The string whose opening quote is token `i`, unescaped. Its closing quote is the last
     /// byte before token `i + 1` that is not whitespace: stage 1 indexes every byte outside
     /// strings that is neither whitespace nor a closing quote.
-    #[inline]
+    #[inline(always)]
     pub fn string(&self, i: usize) -> Result<&'a str, Bail> {
-        let open = *self.at.get(i).ok_or(Bail::Syntax)? as usize;
-        let next = *self.at.get(i + 1).ok_or(Bail::Syntax)? as usize;
+        let (Some(&open), Some(&next)) = (self.at.get(i), self.at.get(i + 1)) else {
+            return Err(Bail::Syntax);
+        };
+        let (open, mut close) = (open as usize, next as usize);
         let bytes = self.text.as_bytes();
-        let mut close = next;
-        while close > open + 1 && matches!(bytes[close - 1], b' ' | b'\t' | b'\n' | b'\r') {
-            close -= 1;
+        // Trail JSON is compact: the closing quote is right before the next token.
+        if bytes.get(close.wrapping_sub(1)) != Some(&b'"') {
+            while close > open + 1 && matches!(bytes[close - 1], b' ' | b'\t' | b'\n' | b'\r') {
+                close -= 1;
+            }
         }
-        if close < open + 2 || bytes[close - 1] != b'"' {
+        if close < open + 2 || bytes[close - 1] != b'"' || bytes[open] != b'"' {
             return Err(Bail::Syntax);
         }
-        let raw = self.text.get(open + 1..close - 1).ok_or(Bail::Syntax)?;
-        if self.index.escapes_in(open, close) && raw.as_bytes().contains(&b'\\') {
+        let content = &bytes[open + 1..close - 1];
+        // SAFETY: the text is UTF-8 and the content lies between two quotes, ASCII bytes,
+        // so it starts and ends on character boundaries.
+        let raw = unsafe { std::str::from_utf8_unchecked(content) };
+        if self.index.escapes_in(open, close) && content.contains(&b'\\') {
             return unescape(raw, self.arena);
         }
         Ok(raw)
