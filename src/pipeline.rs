@@ -347,9 +347,11 @@ impl Worker {
 
     /// An object fetched from S3 (or the reason it could not be).
     fn read_fetched(&mut self, fetched: Fetched, cfg: &AnalyzeConfig, progress: &Progress) {
-        let Fetched { object, body } = fetched;
+        let Fetched { object, body, slot } = fetched;
         let size = body.as_ref().map_or(0, |b| b.len() as u64);
         let outcome = body.and_then(|raw| self.read_bytes(&object, &raw, cfg));
+        // The body is read (and dropped): its place in memory goes to the next GET.
+        drop(slot);
         self.finish_object(&object, outcome, size, progress);
     }
 
@@ -493,17 +495,23 @@ pub fn analyze_listing(
             dedup::epoch_of(a.layout.delivered_at) == dedup::epoch_of(b.layout.delivered_at)
         })
         .collect();
-    // S3 bodies of an epoch are fetched while the epoch before is read: at most two
-    // fetchers run, so memory holds at most 2 x (requests in flight + queued) bodies.
-    let queued = 2 * pool.current_num_threads();
-    let start_fetch = |epoch: Option<&&[ObjectRef]>| {
-        let session = session.as_ref()?;
-        let remote: Vec<ObjectRef> = epoch?
-            .iter()
-            .filter(|o| matches!(o.location, Location::S3 { .. }))
-            .cloned()
-            .collect();
-        (!remote.is_empty()).then(|| fetch::start(session, remote, queued, cfg.max_object_bytes))
+    // S3 bodies are fetched for the whole run, in reading order, as far ahead of the workers
+    // as `--s3-requests` allows (fetch): memory holds at most twice that many bodies.
+    let mut fetched: Vec<Option<flume::Receiver<Fetched>>> = match &session {
+        Some(session) => {
+            let remote = epochs
+                .iter()
+                .map(|epoch| {
+                    epoch
+                        .iter()
+                        .filter(|o| matches!(o.location, Location::S3 { .. }))
+                        .cloned()
+                        .collect()
+                })
+                .collect();
+            fetch::start(session, remote, cfg.max_object_bytes)
+        }
+        None => Vec::new(),
     };
     // Exactly one worker per thread, for the whole run, each taking the next object of the
     // epoch from a shared counter (local files) or channel (S3 bodies): memory is (threads x
@@ -515,10 +523,8 @@ pub fn analyze_listing(
         .collect();
     // The key owners' copies dedup decided to count.
     let mut decided = Tables::new(cfg.cache_max_age);
-    let mut next_fetch = start_fetch(epochs.first());
     for (k, epoch) in epochs.iter().enumerate() {
-        let fetched = next_fetch.take();
-        next_fetch = start_fetch(epochs.get(k + 1));
+        let fetched = fetched.get_mut(k).and_then(Option::take);
         let hour = dedup::epoch_of(epoch[0].layout.delivered_at);
         let view = dedup.open(hour, &mut decided);
         let next = AtomicUsize::new(0);

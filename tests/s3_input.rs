@@ -320,6 +320,42 @@ fn answers_stay_exact_when_requests_fail_and_connections_drop() {
     assert!(writes.is_empty(), "requests other than GET: {writes:?}");
 }
 
+/// With a slow network, GETs run ahead of the hour being read, up to `--s3-requests` at once
+/// and never more. The fixture's 9 log files are delivered in 6 hours (01h 2, 09h 1, 12h 2,
+/// 14h 2, 23h 1, 00h 1): a fetcher kept within one hour of the workers could never have more
+/// than the busiest two consecutive hours' 4 in flight, and each hour would wait a round
+/// trip of its own.
+#[test]
+fn gets_run_ahead_across_delivery_hours_up_to_the_requests_in_flight() {
+    let trail = repo_root().join("fixtures/trail");
+    let bucket = bucket("ahead");
+    upload_dir(&bucket, &trail, "");
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Only the GETs of objects are slow, so the listing stays quick.
+    let proxy = FaultProxy::start(&server().endpoint, |r, _| {
+        if r.path.contains("list-type=") {
+            Fault::Pass
+        } else {
+            Fault::Slow
+        }
+    });
+    let (from_disk, from_s3) = (dir.path().join("disk"), dir.path().join("s3"));
+    analyze(&[&trail], &from_disk, &[]);
+    analyze_s3(
+        &format!("s3://{bucket}"),
+        &proxy.endpoint,
+        &from_s3,
+        &["--s3-requests", "6"],
+    );
+    assert_same_parquet(&from_disk, &from_s3);
+    assert_eq!(n(&summary(&from_s3)["objects"]["read"]), 9);
+    let most = proxy.gets.max.load(Ordering::SeqCst);
+    assert!(
+        (5..=6).contains(&most),
+        "{most} GETs at once: expected more than one hour ahead (over 4), and at most 6"
+    );
+}
+
 #[test]
 fn an_object_that_keeps_failing_is_named_and_the_run_goes_on() {
     let trail = repo_root().join("fixtures/trail");

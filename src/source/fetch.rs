@@ -1,9 +1,16 @@
 //! Fetching S3 objects into memory for the rayon workers.
 //!
-//! Tokio tasks, at most `requests_in_flight` at once (a semaphore), each GET one object
-//! and hand `(object, body)` to a bounded channel that the rayon workers drain. A task
-//! keeps its request slot until its body is in the channel, so memory holds at most
-//! `requests_in_flight + queued` bodies, whatever the trail's size. Bodies never touch the
+//! One fetcher for the whole run walks the objects in the order the workers read them
+//! (delivery hour by delivery hour) and GETs each in a tokio task. Two semaphores bound it:
+//! at most `requests_in_flight` GETs at once, and at most twice that many bodies held
+//! (being fetched, waiting for a worker, or being read), so memory is bounded whatever the
+//! trail's size. A GET's slot is given back as soon as its body is in, so a worker busy
+//! with one body does not keep the next request waiting; its body's place is given back
+//! once a worker has read it. Each hour's bodies reach the workers on that hour's
+//! channel. The fetcher is not held at an hour's boundary: while the workers read one hour,
+//! the slots it does not use go to the next hours' objects, so a request's latency is
+//! hidden behind the reading of whatever came before it (with one hour of look-ahead, as
+//! before, a trail of small hours waited one round trip per hour). Bodies never touch the
 //! disk, and no CPU work runs on the runtime.
 //!
 //! The SDK retries a call (with backoff) until its response starts: 503 SlowDown, 500,
@@ -17,7 +24,7 @@ use std::time::Duration;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::SdkError;
 use bytes::Bytes;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use aws_sdk_s3::operation::get_object::GetObjectError;
 
@@ -32,35 +39,60 @@ const BODY_ATTEMPTS: u32 = 5;
 pub struct Fetched {
     pub object: ObjectRef,
     pub body: Result<Bytes, ObjectError>,
+    /// The body's place in memory: to be dropped once the body has been read.
+    pub slot: OwnedSemaphorePermit,
 }
 
-/// Starts fetching `objects`; the bodies arrive on the returned channel, which closes once
-/// every object has been handed over.
+/// Starts fetching every group of `groups` (a delivery hour's S3 objects each), in order.
+/// Returns one channel per group, `None` for an empty one; a channel closes once each of its
+/// group's objects has been handed over.
 pub fn start(
     session: &S3Session,
-    objects: Vec<ObjectRef>,
-    queued: usize,
+    groups: Vec<Vec<ObjectRef>>,
     max_object_bytes: u64,
-) -> flume::Receiver<Fetched> {
-    let (tx, rx) = flume::bounded(queued.max(1));
-    let slots = Arc::new(Semaphore::new(session.stats.requests_in_flight.max(1)));
+) -> Vec<Option<flume::Receiver<Fetched>>> {
+    let mut receivers = Vec::with_capacity(groups.len());
+    let mut senders = Vec::with_capacity(groups.len());
+    for group in groups {
+        if group.is_empty() {
+            receivers.push(None);
+        } else {
+            // Unbounded: the slots bound what can be in it.
+            let (tx, rx) = flume::unbounded();
+            receivers.push(Some(rx));
+            senders.push((group, tx));
+        }
+    }
+    let in_flight = session.stats.requests_in_flight.max(1);
+    let requests = Arc::new(Semaphore::new(in_flight));
+    let bodies = Arc::new(Semaphore::new(2 * in_flight));
     let client = session.client.clone();
     let stats = session.stats.clone();
     session.runtime.spawn(async move {
-        for object in objects {
-            let Ok(slot) = slots.clone().acquire_owned().await else {
-                return;
-            };
-            let (client, stats, tx) = (client.clone(), stats.clone(), tx.clone());
-            tokio::spawn(async move {
-                let body = fetch(&client, &stats, &object, max_object_bytes).await;
-                // The slot is held until the body is queued: that bounds memory.
-                let _ = tx.send_async(Fetched { object, body }).await;
-                drop(slot);
-            });
+        // In reading order, so an hour's objects all hold places before any of a later
+        // hour's do: the hour being read can always finish, whatever the later ones hold.
+        for (group, tx) in senders {
+            for object in group {
+                if tx.is_disconnected() {
+                    // The run stopped reading (an error): fetch nothing more for it.
+                    return;
+                }
+                let Ok(slot) = bodies.clone().acquire_owned().await else {
+                    return;
+                };
+                let Ok(request) = requests.clone().acquire_owned().await else {
+                    return;
+                };
+                let (client, stats, tx) = (client.clone(), stats.clone(), tx.clone());
+                tokio::spawn(async move {
+                    let body = fetch(&client, &stats, &object, max_object_bytes).await;
+                    drop(request);
+                    let _ = tx.send(Fetched { object, body, slot });
+                });
+            }
         }
     });
-    rx
+    receivers
 }
 
 async fn fetch(

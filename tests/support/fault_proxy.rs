@@ -21,6 +21,8 @@ pub enum Fault {
     Drop,
     /// Relay the answer's head and half its body, then close.
     Truncate,
+    /// Forward it and relay the answer, 300 ms later: a slow network.
+    Slow,
     /// 403 AccessDenied.
     AccessDenied,
     /// 301 PermanentRedirect naming eu-west-1 as the bucket's region.
@@ -48,6 +50,26 @@ pub struct FaultProxy {
     pub endpoint: String,
     /// Every request seen, with what was done to it.
     pub log: Arc<Mutex<Vec<(Request, Fault)>>>,
+    /// GetObject requests being forwarded now, and the most there ever were at once.
+    pub gets: Arc<Gauge>,
+}
+
+/// A count of things under way, and the highest it reached.
+#[derive(Default)]
+pub struct Gauge {
+    now: AtomicU64,
+    pub max: AtomicU64,
+}
+
+impl Gauge {
+    fn enter(&self) {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max.fetch_max(now, Ordering::SeqCst);
+    }
+
+    fn leave(&self) {
+        self.now.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl FaultProxy {
@@ -66,18 +88,28 @@ impl FaultProxy {
         let log = Arc::new(Mutex::new(Vec::new()));
         let plan: Arc<Plan> = Arc::new(plan);
         let counter = Arc::new(AtomicU64::new(0));
-        let state = (log.clone(), plan, counter);
+        let gets = Arc::new(Gauge::default());
+        let state = (log.clone(), plan, counter, gets.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { continue };
-                let (log, plan, counter) = (state.0.clone(), state.1.clone(), state.2.clone());
+                let (log, plan, counter, gets) = (
+                    state.0.clone(),
+                    state.1.clone(),
+                    state.2.clone(),
+                    state.3.clone(),
+                );
                 let upstream = upstream.clone();
                 std::thread::spawn(move || {
-                    let _ = serve(conn, &upstream, &*plan, &counter, &log);
+                    let _ = serve(conn, &upstream, &*plan, &counter, &log, &gets);
                 });
             }
         });
-        FaultProxy { endpoint, log }
+        FaultProxy {
+            endpoint,
+            log,
+            gets,
+        }
     }
 
     pub fn count(&self, fault: Fault) -> usize {
@@ -118,6 +150,7 @@ fn serve(
     plan: &Plan,
     counter: &AtomicU64,
     log: &Mutex<Vec<(Request, Fault)>>,
+    gets: &Gauge,
 ) -> std::io::Result<()> {
     client.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut buf = Vec::new();
@@ -152,6 +185,10 @@ fn serve(
         };
         let n = counter.fetch_add(1, Ordering::Relaxed);
         let fault = plan(&request, n);
+        // A GetObject: a key below the bucket, and no list query.
+        let get = request.method == "GET"
+            && request.object_path().trim_start_matches('/').contains('/')
+            && !request.path.contains("list-type=");
         log.lock().expect("log").push((request, fault));
         match fault {
             Fault::Drop => {
@@ -194,8 +231,18 @@ fn serve(
                     "x-amz-bucket-region: eu-west-1\r\n",
                 );
             }
-            Fault::Pass | Fault::Truncate => {
-                let response = forward(upstream, &request_bytes, &head, head_end)?;
+            Fault::Pass | Fault::Truncate | Fault::Slow => {
+                if get {
+                    gets.enter();
+                }
+                if fault == Fault::Slow {
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+                let response = forward(upstream, &request_bytes, &head, head_end);
+                if get {
+                    gets.leave();
+                }
+                let response = response?;
                 if fault == Fault::Truncate {
                     let body_at = find(&response, b"\r\n\r\n").map_or(response.len(), |i| i + 4);
                     let keep = body_at + (response.len() - body_at) / 2;
