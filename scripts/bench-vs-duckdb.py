@@ -32,9 +32,12 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 BINARY = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "trailsift"
 
 DUCKDB_CHILD = r'''
-import json, sys, time, duckdb
+import json, os, sys, time, duckdb
 trail, threads, config = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 con = duckdb.connect()
+# Statements run first (scripts/bench-s3.py: load httpfs and point it at the S3 server).
+for statement in filter(None, os.environ.get("DUCKDB_SETUP", "").split(";\n")):
+    con.execute(statement)
 con.execute(f"SET threads = {threads}")
 con.execute("SET enable_progress_bar = false")
 con.execute("SET TimeZone = 'UTC'")
