@@ -2,8 +2,8 @@
 //! listing), for each prefix of the work done per object:
 //!
 //! - `inflate`: gunzip only (libdeflate, CRC checked), the floor of any `.json.gz` reader;
-//! - `inflate+index`: plus the structural index (json::index, stage 1: AVX2 when the CPU
-//!   has it); `+index/portable` the same with the portable kernel;
+//! - `inflate+index`: plus the structural index (json::index, stage 1: the fastest kernel
+//!   the CPU has); `+index/avx2` and `+index/portable` the same with those kernels;
 //! - `inflate+walk`: plus the on-demand walk and every record's extraction (what a run
 //!   parses), nothing folded;
 //! - `inflate+tape`: simd-json's whole tape and the `Records` array instead, no field read;
@@ -21,14 +21,16 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use trailsift::engine::{Gate, JsonIndex, ObjectParser, RecordFilter, Tables};
+use trailsift::engine::{
+    Gate, IndexKernel as Kernel, JsonIndex, ObjectParser, RecordFilter, Tables,
+};
 use trailsift::synth::{GenConfig, generate};
 
 #[derive(Clone, Copy)]
 enum Work {
     Inflate,
     InflateIndex,
-    InflateIndexPortable,
+    InflateIndexWith(Kernel),
     InflateWalk,
     InflateTape,
     InflateTapeExtract,
@@ -131,7 +133,7 @@ fn run(objects: &[Vec<u8>], threads: usize, work: Work) -> u64 {
                 s.spawn(|| {
                     let mut parser = ObjectParser::new(u64::MAX);
                     parser.tape_only = matches!(work, Work::EverythingTape);
-                    let mut portable = JsonIndex::default();
+                    let mut other = JsonIndex::default();
                     let mut chunked = (Vec::new(), JsonIndex::default());
                     let mut acc = Tables::default();
                     let filter = RecordFilter::default();
@@ -154,8 +156,8 @@ fn run(objects: &[Vec<u8>], threads: usize, work: Work) -> u64 {
                             // Bytes or tokens, only so that the work is not optimised away.
                             Work::Inflate | Work::ZlibChunks | Work::ZlibChunksIndex => len as u64,
                             Work::InflateIndex => parser.index_only(len).expect("index") as u64,
-                            Work::InflateIndexPortable => portable
-                                .build_portable(&parser.json()[..len])
+                            Work::InflateIndexWith(kernel) => other
+                                .build_with(kernel, &parser.json()[..len])
                                 .expect("index")
                                 .len()
                                 as u64,
@@ -220,7 +222,8 @@ fn main() {
     for (name, work) in [
         ("inflate", Work::Inflate),
         ("inflate+index", Work::InflateIndex),
-        ("+index/portable", Work::InflateIndexPortable),
+        ("+index/avx2", Work::InflateIndexWith(Kernel::Avx2)),
+        ("+index/portable", Work::InflateIndexWith(Kernel::Portable)),
         ("inflate+walk", Work::InflateWalk),
         ("inflate+tape", Work::InflateTape),
         ("+tape+extract", Work::InflateTapeExtract),

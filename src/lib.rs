@@ -52,6 +52,7 @@ pub mod engine {
     pub use crate::config::RecordFilter;
     pub use crate::dedup::{Admission, Dedup, DeferredSink, EpochView, record_key, uuid_key};
     pub use crate::json::Index as JsonIndex;
+    pub use crate::json::index::Kernel as IndexKernel;
     pub use crate::output::kms_insights::KmsInsights;
     pub use crate::pipeline::{Gate, ObjectParser};
     pub use crate::record::{Identity, Record};

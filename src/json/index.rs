@@ -4,9 +4,9 @@
 //! The technique is simdjson's (Langdale and Lemire, "Parsing Gigabytes of JSON per Second",
 //! VLDB Journal 28, 2019), written here because simd-json keeps its stage 1 private. Each
 //! 64-byte block becomes six bitmasks (quote, backslash, structural operator, whitespace,
-//! control byte, non-ASCII), 32 bytes at a time with AVX2 when the CPU has it, chosen at run
-//! time, or a byte at a time from a table elsewhere. Bit arithmetic on the masks then finds,
-//! for the whole block at once:
+//! control byte, non-ASCII): the whole block at once with AVX-512, 32 bytes at a time with
+//! AVX2, or a byte at a time from a table elsewhere, the kernel chosen at run time
+//! ([`Kernel`]). Bit arithmetic on the masks then finds, for the whole block at once:
 //!
 //! - the escaped bytes (after an odd run of backslashes), so `\"` does not end a string;
 //! - the bytes inside strings, by a prefix XOR of the unescaped quotes (carried from block
@@ -36,6 +36,69 @@ pub enum Refusal {
     /// rules simd-json decides).
     Escape,
     InvalidUtf8,
+}
+
+/// Which code classifies the blocks and writes the offsets. All three give the same index
+/// (the tests compare each with a byte-at-a-time definition); they differ in speed only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// AVX-512 (F, BW, VBMI2): one 64-byte register a block, the masks straight from the
+    /// compares, and the offsets written 16 at a time by a byte compress (simdjson's
+    /// Ice Lake kernel does the same).
+    Avx512,
+    /// AVX2: two 32-byte halves a block, the offsets written 8 at a time from the bits.
+    Avx2,
+    /// A table lookup per byte, for any CPU.
+    Portable,
+}
+
+impl Kernel {
+    pub const ALL: [Kernel; 3] = [Kernel::Avx512, Kernel::Avx2, Kernel::Portable];
+
+    /// The fastest kernel this CPU runs, unless `TRAILSIFT_INDEX_KERNEL` (avx512, avx2 or
+    /// portable) names another it runs: the same binary can then be measured with each.
+    /// Decided once per process.
+    pub fn detected() -> Kernel {
+        static KERNEL: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
+        *KERNEL.get_or_init(|| {
+            let asked = std::env::var("TRAILSIFT_INDEX_KERNEL").ok();
+            let asked = Kernel::ALL
+                .into_iter()
+                .find(|k| asked.as_deref() == Some(k.name()));
+            asked
+                .filter(|k| k.available())
+                .or_else(|| Kernel::ALL.into_iter().find(|k| k.available()))
+                .unwrap_or(Kernel::Portable)
+        })
+    }
+
+    /// Whether this CPU has what the kernel needs.
+    pub fn available(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            let bits = has!("bmi1") && has!("popcnt");
+            match self {
+                Kernel::Avx512 => {
+                    bits && has!("avx512f") && has!("avx512bw") && has!("avx512vbmi2")
+                }
+                Kernel::Avx2 => bits && has!("avx2"),
+                Kernel::Portable => true,
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            self == Kernel::Portable
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Avx512 => "avx512",
+            Kernel::Avx2 => "avx2",
+            Kernel::Portable => "portable",
+        }
+    }
 }
 
 /// The structural index of one text, reused from object to object.
@@ -89,10 +152,11 @@ impl Index {
         self.finish(text)
     }
 
-    /// The portable kernel, whatever the CPU (also what the tests compare AVX2 with).
-    pub fn build_portable<'t>(&mut self, text: &'t [u8]) -> Result<&'t str, Refusal> {
+    /// [`Index::build`] with the given kernel (the portable one if the CPU lacks what it
+    /// needs): what the tests and the ceiling bench compare the kernels with.
+    pub fn build_with<'t>(&mut self, kernel: Kernel, text: &'t [u8]) -> Result<&'t str, Refusal> {
         self.reset();
-        scan(text, true, self, classify_portable)?;
+        self.feed_with(kernel, text, true)?;
         self.finish(text)
     }
 
@@ -126,27 +190,54 @@ impl Index {
     /// the end may be followed by bytes not yet written. This is what lets inflating in
     /// cache-sized chunks be fused with the scan (benches/ceiling.rs).
     pub fn feed(&mut self, text: &[u8], last: bool) -> Result<(), Refusal> {
+        self.feed_with(Kernel::detected(), text, last)
+    }
+
+    fn feed_with(&mut self, kernel: Kernel, text: &[u8], last: bool) -> Result<(), Refusal> {
         if u32::try_from(text.len()).is_err() {
             return Err(Refusal::TooLarge);
         }
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("bmi1")
-            && std::arch::is_x86_feature_detected!("popcnt")
-        {
-            // SAFETY: the CPU has AVX2, BMI1 and POPCNT, just checked.
-            return unsafe { self.feed_avx2(text, last) };
+        if kernel.available() {
+            match kernel {
+                // SAFETY: the CPU has what each kernel needs, just checked.
+                Kernel::Avx512 => return unsafe { self.feed_avx512(text, last) },
+                Kernel::Avx2 => return unsafe { self.feed_avx2(text, last) },
+                Kernel::Portable => {}
+            }
         }
-        scan(text, last, self, classify_portable)
+        scan(text, last, self, classify_portable, push_offsets)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,bmi1,popcnt")]
     unsafe fn feed_avx2(&mut self, text: &[u8], last: bool) -> Result<(), Refusal> {
-        scan(text, last, self, |block| {
-            // SAFETY: this closure runs only inside feed_avx2, on a CPU with AVX2.
-            unsafe { avx2::classify(block) }
-        })
+        scan(
+            text,
+            last,
+            self,
+            |block| {
+                // SAFETY: this closure runs only inside feed_avx2, on a CPU with AVX2.
+                unsafe { avx2::classify(block) }
+            },
+            push_offsets,
+        )
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi2,bmi1,popcnt")]
+    unsafe fn feed_avx512(&mut self, text: &[u8], last: bool) -> Result<(), Refusal> {
+        scan(
+            text,
+            last,
+            self,
+            |block| {
+                // SAFETY: these closures run only inside feed_avx512, on a CPU with
+                // AVX-512 F, BW and VBMI2.
+                unsafe { avx512::classify(block) }
+            },
+            |out, base, bits| unsafe { avx512::push_offsets(out, base, bits) },
+        )
     }
 
     /// Ends a text fed whole (the last [`Index::feed`] had `last`): checks what only the end
@@ -203,6 +294,7 @@ fn scan(
     last: bool,
     index: &mut Index,
     classify: impl Fn(&[u8; 64]) -> Classes,
+    push: impl Fn(&mut Vec<u32>, u32, u64),
 ) -> Result<(), Refusal> {
     let end = if last {
         text.len()
@@ -245,7 +337,7 @@ fn scan(
             check_escapes(text, base, escapers_in_strings)?;
             mark_block(&mut index.escape_blocks, base / 64);
         }
-        push_offsets(
+        push(
             &mut index.at,
             base as u32,
             (op & !inside) | (quote & inside) | scalar_start,
@@ -480,6 +572,101 @@ mod avx2 {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::Classes;
+
+    /// The AVX2 kernel's nibble lookups (see there), on the whole block at once: each
+    /// compare gives its 64-bit mask directly, with no movemask and no halves to join.
+    /// `vpshufb` looks up within each 16-byte lane, so the tables are repeated per lane.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub(super) unsafe fn classify(block: &[u8; 64]) -> Classes {
+        // SAFETY: one 64-byte load of the 64-byte block; loadu has no alignment need.
+        let x = unsafe { _mm512_loadu_si512(block.as_ptr().cast()) };
+        let whitespace_table = _mm512_broadcast_i32x4(_mm_setr_epi8(
+            b' ' as i8,
+            100,
+            100,
+            100,
+            17,
+            100,
+            113,
+            2,
+            100,
+            b'\t' as i8,
+            b'\n' as i8,
+            112,
+            100,
+            b'\r' as i8,
+            100,
+            100,
+        ));
+        let op_table = _mm512_broadcast_i32x4(_mm_setr_epi8(
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, b':' as i8, b'{' as i8, b',' as i8, b'}' as i8, 0, 0,
+        ));
+        let byte = |b: u8| _mm512_set1_epi8(b as i8);
+        Classes {
+            quote: _mm512_cmpeq_epi8_mask(x, byte(b'"')),
+            backslash: _mm512_cmpeq_epi8_mask(x, byte(b'\\')),
+            op: _mm512_cmpeq_epi8_mask(
+                _mm512_shuffle_epi8(op_table, x),
+                _mm512_or_si512(x, byte(0x20)),
+            ),
+            whitespace: _mm512_cmpeq_epi8_mask(_mm512_shuffle_epi8(whitespace_table, x), x),
+            control: _mm512_cmple_epu8_mask(x, byte(0x1f)),
+            non_ascii: _mm512_movepi8_mask(x),
+        }
+    }
+
+    /// Byte positions 0..64, compressed by the token bits.
+    static POSITIONS: [u8; 64] = {
+        let mut p = [0u8; 64];
+        let mut i = 0;
+        while i < 64 {
+            p[i] = i as u8;
+            i += 1;
+        }
+        p
+    };
+
+    /// `super::push_offsets` without a loop over the bits: one byte compress packs the
+    /// positions of the set bits, in order, into the low bytes of a register; each 16 of
+    /// them are widened to `u32`, added to `base` and stored at once. A block has about
+    /// eight tokens, so this is one compress and one store where AVX2 takes eight
+    /// `tzcnt`/`blsr` pairs and their inserts.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi2,popcnt")]
+    pub(super) unsafe fn push_offsets(out: &mut Vec<u32>, base: u32, bits: u64) {
+        let n = bits.count_ones() as usize;
+        out.reserve(64);
+        let start = out.len();
+        // SAFETY: a 64-byte load of a 64-byte static.
+        let positions = unsafe { _mm512_loadu_si512(POSITIONS.as_ptr().cast()) };
+        let packed = _mm512_maskz_compress_epi8(bits, positions);
+        let base = _mm512_set1_epi32(base as i32);
+        let spare = out.spare_capacity_mut();
+        let dst = spare.as_mut_ptr().cast::<__m512i>();
+        let widen = |lanes: __m128i| _mm512_add_epi32(_mm512_cvtepu8_epi32(lanes), base);
+        // SAFETY (each store): 16 u32 at slot 16 k < 64, within the 64 reserved slots.
+        unsafe {
+            _mm512_storeu_si512(dst, widen(_mm512_castsi512_si128(packed)));
+            if n > 16 {
+                _mm512_storeu_si512(dst.add(1), widen(_mm512_extracti32x4_epi32::<1>(packed)));
+            }
+            if n > 32 {
+                _mm512_storeu_si512(dst.add(2), widen(_mm512_extracti32x4_epi32::<2>(packed)));
+            }
+            if n > 48 {
+                _mm512_storeu_si512(dst.add(3), widen(_mm512_extracti32x4_epi32::<3>(packed)));
+            }
+        }
+        // SAFETY: the n slots after `start` were written just above (n <= 64, within the
+        // reserved capacity).
+        unsafe { out.set_len(start + n) };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,27 +734,43 @@ mod tests {
         Ok(out)
     }
 
-    fn tokens(text: &[u8], portable: bool) -> Result<Vec<u32>, Refusal> {
+    fn tokens_with(text: &[u8], kernel: Kernel) -> Result<Vec<u32>, Refusal> {
         let mut index = Index::default();
-        if portable {
-            index.build_portable(text)?;
-        } else {
-            index.build(text)?;
-        }
+        index.build_with(kernel, text)?;
         Ok(index.tokens().to_vec())
+    }
+
+    /// With the kernel a run would choose.
+    fn tokens(text: &[u8]) -> Result<Vec<u32>, Refusal> {
+        let mut index = Index::default();
+        index.build(text)?;
+        Ok(index.tokens().to_vec())
+    }
+
+    /// The kernels this CPU runs (the portable one always): a kernel the CPU lacks is
+    /// tested on the machines that have it.
+    fn kernels() -> impl Iterator<Item = Kernel> {
+        Kernel::ALL.into_iter().filter(|k| k.available())
     }
 
     /// Errors are compared by kind only where both refuse; which refusal comes first may
     /// differ, since the kernels check a block at a time.
     fn same(text: &[u8]) {
         let want = reference(text);
-        for portable in [true, false] {
-            let got = tokens(text, portable);
+        for kernel in kernels() {
+            let got = tokens_with(text, kernel);
             match (&want, &got) {
-                (Ok(w), Ok(g)) => assert_eq!(w, g, "{:?}", String::from_utf8_lossy(text)),
+                (Ok(w), Ok(g)) => assert_eq!(
+                    w,
+                    g,
+                    "{}: {:?}",
+                    kernel.name(),
+                    String::from_utf8_lossy(text)
+                ),
                 (Err(_), Err(_)) => {}
                 _ => panic!(
-                    "portable={portable}: {want:?} vs {got:?} on {:?}",
+                    "{}: {want:?} vs {got:?} on {:?}",
+                    kernel.name(),
                     String::from_utf8_lossy(text)
                 ),
             }
@@ -575,10 +778,43 @@ mod tests {
     }
 
     #[test]
+    fn the_chosen_kernel_is_the_fastest_the_cpu_runs() {
+        let best = kernels().next();
+        assert!(Kernel::Portable.available());
+        if std::env::var_os("TRAILSIFT_INDEX_KERNEL").is_none() {
+            assert_eq!(Some(Kernel::detected()), best);
+        }
+        assert!(Kernel::detected().available());
+    }
+
+    /// Blocks dense with tokens (up to one a byte) take the AVX-512 kernel's later stores,
+    /// and every count of tokens per block around its 16-offset steps.
+    #[test]
+    fn blocks_of_every_token_density() {
+        for commas in 0..=64 {
+            let mut text = b"[".to_vec();
+            text.extend(std::iter::repeat_n(b'1', 64 - commas));
+            for _ in 0..commas {
+                text.extend(b",1");
+            }
+            text.push(b']');
+            same(&text);
+        }
+        let dense: Vec<u8> = b"[["
+            .iter()
+            .chain(&[b'['; 200])
+            .chain(&[b']'; 202])
+            .copied()
+            .collect();
+        same(&dense);
+        assert_eq!(tokens(&dense).unwrap().len(), 404);
+    }
+
+    #[test]
     fn tokens_of_a_record() {
         let text = br#"{"a":[1,true,"x\"y"],"b":null}"#;
         assert_eq!(
-            tokens(text, false).unwrap(),
+            tokens(text).unwrap(),
             vec![0, 1, 4, 5, 6, 7, 8, 12, 13, 19, 20, 21, 24, 25, 29]
         );
         same(text);
@@ -591,7 +827,7 @@ mod tests {
         text.extend(std::iter::repeat_n(b'x', 57));
         text.extend(br#"\\\\","z":{}}"#);
         same(&text);
-        let t = tokens(&text, false).unwrap();
+        let t = tokens(&text).unwrap();
         assert_eq!(
             text[t[4] as usize], b',',
             "the string closed where it should"
@@ -601,23 +837,15 @@ mod tests {
 
     #[test]
     fn refusals() {
-        assert_eq!(tokens(br#"{"a":"b"#, false), Err(Refusal::UnclosedString));
-        assert_eq!(
-            tokens(b"{\"a\":\"\x01\"}", false),
-            Err(Refusal::ControlInString)
-        );
-        assert_eq!(tokens(br#"{"a":"\x"}"#, false), Err(Refusal::Escape));
-        assert_eq!(
-            tokens(br#"{"a":"\ud83d\ude00"}"#, false),
-            Err(Refusal::Escape)
-        );
-        assert_eq!(tokens(br#"{"a":"\u00e9"}"#, false).map(|t| t.len()), Ok(5));
-        assert_eq!(
-            tokens(b"{\"a\":\"\xff\"}", false),
-            Err(Refusal::InvalidUtf8)
-        );
+        assert_eq!(tokens(br#"{"a":"b"#), Err(Refusal::UnclosedString));
+        assert_eq!(tokens(b"{\"a\":\"\x01\"}"), Err(Refusal::ControlInString));
+        assert_eq!(tokens(br#"{"a":"\x"}"#), Err(Refusal::Escape));
+        assert_eq!(tokens(br#"{"a":"\ud83d\ude00"}"#), Err(Refusal::Escape));
+        assert_eq!(tokens(br#"{"a":"\u00e9"}"#).map(|t| t.len()), Ok(5));
+        assert_eq!(tokens(b"{\"a\":\"\xff\"}"), Err(Refusal::InvalidUtf8));
         // A form feed outside a string is a scalar byte (invalid), not the ',' AVX2 sees.
-        assert_eq!(tokens(b"[1\x0c2]", false), tokens(b"[1\x0c2]", true));
+        same(b"[1\x0c2]");
+        same(b"[1\x1a2]");
     }
 
     fn json_like() -> impl Strategy<Value = Vec<u8>> {
@@ -641,20 +869,23 @@ mod tests {
             mut cuts in prop::collection::vec(0usize..320, 0..6),
         ) {
             cuts.sort_unstable();
-            let mut index = Index::default();
-            index.reset();
-            let mut pieces = Ok(());
-            for cut in cuts {
-                pieces = pieces.and_then(|()| index.feed(&text[..cut.min(text.len())], false));
-            }
-            let fed = pieces
-                .and_then(|()| index.feed(&text, true))
-                .and_then(|()| index.finish(&text).map(|_| ()))
-                .map(|()| index.tokens().to_vec());
-            let whole = tokens(&text, false);
-            prop_assert_eq!(fed.is_ok(), whole.is_ok());
-            if let (Ok(fed), Ok(whole)) = (fed, whole) {
-                prop_assert_eq!(fed, whole);
+            let whole = tokens(&text);
+            for kernel in kernels() {
+                let mut index = Index::default();
+                index.reset();
+                let mut pieces = Ok(());
+                for &cut in &cuts {
+                    pieces = pieces
+                        .and_then(|()| index.feed_with(kernel, &text[..cut.min(text.len())], false));
+                }
+                let fed = pieces
+                    .and_then(|()| index.feed_with(kernel, &text, true))
+                    .and_then(|()| index.finish(&text).map(|_| ()))
+                    .map(|()| index.tokens().to_vec());
+                prop_assert_eq!(fed.is_ok(), whole.is_ok(), "{}", kernel.name());
+                if let (Ok(fed), Ok(whole)) = (&fed, &whole) {
+                    prop_assert_eq!(fed, whole, "{}", kernel.name());
+                }
             }
         }
     }
