@@ -154,10 +154,15 @@ fn parse_uuid(b: &[u8]) -> Option<(u64, u64)> {
 }
 
 /// A set of keys written by many workers at once: shards behind their own mutex, chosen by
-/// the key's top bits.
+/// the key's top bits. Each shard has a cache line of its own: two workers locking
+/// neighbouring shards would otherwise pass one line back and forth.
 struct ShardedSet {
-    shards: Box<[Mutex<FxHashSet<u64>>]>,
+    shards: Box<[Shard]>,
 }
+
+#[repr(align(64))]
+#[derive(Default)]
+struct Shard(Mutex<FxHashSet<u64>>);
 
 fn shard_of(key: u64) -> usize {
     (key >> 58) as usize % SHARDS
@@ -166,24 +171,26 @@ fn shard_of(key: u64) -> usize {
 impl ShardedSet {
     fn new() -> ShardedSet {
         ShardedSet {
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
         }
+    }
+
+    fn lock(&self, shard: usize) -> std::sync::MutexGuard<'_, FxHashSet<u64>> {
+        self.shards[shard]
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// True when the key was not there yet.
     fn insert(&self, key: u64) -> bool {
-        let mut shard = self.shards[shard_of(key)]
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        shard.insert(key)
+        self.lock(shard_of(key)).insert(key)
     }
 
     fn freeze(&self) -> FrozenSet {
         FrozenSet {
-            shards: self
-                .shards
-                .iter()
-                .map(|s| std::mem::take(&mut *s.lock().unwrap_or_else(|e| e.into_inner())))
+            shards: (0..SHARDS)
+                .map(|s| std::mem::take(&mut *self.lock(s)))
                 .collect(),
         }
     }
@@ -260,40 +267,90 @@ impl EpochView {
     /// eventID (a UUID) can make two records one: records without one are always new, as
     /// are cross-account copies whose `sharedEventID` is not a UUID.
     pub fn admit(&self, r: &Record<'_>) -> Admission {
-        self.admit_logged(r, None)
+        self.admit_all(&[r], None)[0]
     }
 
-    /// [`EpochView::admit`], writing down in `log` (a shard's run: see shard::merge) the
-    /// key of every record with a UUID eventID, duplicates included, and the
-    /// `sharedEventID` of the callers' copies: what the merge needs to take the same
-    /// decisions over all shards as one run would.
-    pub fn admit_logged(&self, r: &Record<'_>, log: Option<&mut OccurrenceLog>) -> Admission {
-        let Some(id) = r.event_id.and_then(uuid_key) else {
-            return Admission::New;
-        };
-        let key = record_key(id, r);
-        let mut log = log;
-        if let Some(log) = log.as_deref_mut() {
-            log.keys.push(key);
-        }
-        if self.earlier_events.iter().any(|s| s.contains(key)) || !self.events.insert(key) {
-            return Admission::Duplicate;
-        }
-        let Some(shared) = r.shared_event_id.and_then(uuid_key) else {
-            return Admission::New;
-        };
-        match (r.recipient_account_id, r.identity.account_id) {
-            (Some(recipient), Some(caller)) if recipient != caller => {
-                Admission::OwnerCopy { shared }
+    /// [`EpochView::admit`] for one object's records at once, writing down in `log` (a
+    /// shard's run: see shard::merge) the key of every record with a UUID eventID,
+    /// duplicates included, and the `sharedEventID` of the callers' copies: what the merge
+    /// needs to take the same decisions over all shards as one run would. Returns each
+    /// record's admission, in order.
+    ///
+    /// The keys are looked up shard by shard, each shard locked once per object instead of
+    /// once per record (the lock was most of deduplication's cost: an atomic exchange per
+    /// record on a line the other worker also writes). Within a shard the keys keep the
+    /// records' order, so the first of two copies in one object is the one counted, as
+    /// when they are admitted one by one.
+    pub fn admit_all(
+        &self,
+        records: &[&Record<'_>],
+        mut log: Option<&mut OccurrenceLog>,
+    ) -> Vec<Admission> {
+        let mut decided = vec![Admission::New; records.len()];
+        let mut keyed = Vec::with_capacity(records.len());
+        for (i, r) in records.iter().enumerate() {
+            let Some(id) = r.event_id.and_then(uuid_key) else {
+                continue;
+            };
+            let key = record_key(id, r);
+            if let Some(log) = log.as_deref_mut() {
+                log.keys.push(key);
             }
-            _ => {
-                self.callers.insert(shared);
-                if let Some(log) = log {
-                    log.callers.push((key, shared));
+            keyed.push((key, i));
+        }
+        // A counting sort by shard, stable: each shard's keys in the records' order.
+        let mut starts = [0usize; SHARDS + 1];
+        for &(key, _) in &keyed {
+            starts[shard_of(key) + 1] += 1;
+        }
+        for s in 0..SHARDS {
+            starts[s + 1] += starts[s];
+        }
+        let mut by_shard = vec![(0u64, 0usize); keyed.len()];
+        let mut next = starts;
+        for &(key, i) in &keyed {
+            let s = shard_of(key);
+            by_shard[next[s]] = (key, i);
+            next[s] += 1;
+        }
+        // The key of each record counted so far that may be a caller's copy.
+        let mut first_copies = vec![None; records.len()];
+        for s in 0..SHARDS {
+            let run = &by_shard[starts[s]..starts[s + 1]];
+            if run.is_empty() {
+                continue;
+            }
+            let mut events = self.events.lock(s);
+            for &(key, i) in run {
+                if self
+                    .earlier_events
+                    .iter()
+                    .any(|e| e.shards[s].contains(&key))
+                    || !events.insert(key)
+                {
+                    decided[i] = Admission::Duplicate;
+                } else {
+                    first_copies[i] = Some(key);
                 }
-                Admission::New
             }
         }
+        for ((r, key), decision) in records.iter().zip(first_copies).zip(&mut decided) {
+            let (Some(key), Some(shared)) = (key, r.shared_event_id.and_then(uuid_key)) else {
+                continue;
+            };
+            match (r.recipient_account_id, r.identity.account_id) {
+                (Some(recipient), Some(caller)) if recipient != caller => {
+                    *decision = Admission::OwnerCopy { shared };
+                }
+                _ => {
+                    self.callers.insert(shared);
+                    if let Some(log) = log.as_deref_mut() {
+                        log.callers.push((key, shared));
+                    }
+                }
+            }
+        }
+        decided
     }
 
     pub fn hour(&self) -> Option<i64> {
@@ -878,6 +935,65 @@ mod tests {
         assert_eq!(sink.dropped, 1);
         assert_eq!(sink.counted, vec![B.to_owned()]);
         assert_eq!(dedup.deferred(), 0);
+    }
+
+    /// One object's records admitted at once get the decisions, and write the log, that
+    /// admitting them one by one does: copies within the object and from the hour before,
+    /// placeholders, an owner's copy and a caller's copy, across many shards.
+    #[test]
+    fn an_object_admitted_at_once_is_decided_as_record_by_record() {
+        let h = 1_772_323_200;
+        let ids: Vec<String> = (0..200)
+            .map(|n| format!("{:08x}-0000-4000-8000-{:012x}", n * 0x0123_4567_u64, n))
+            .collect();
+        let mut object: Vec<Record<'_>> = Vec::new();
+        for (n, id) in ids.iter().enumerate() {
+            object.push(record(id, None, "1", "1"));
+            if n % 7 == 0 {
+                object.push(record(id, None, "1", "1"));
+            }
+        }
+        object.push(record("redacted", None, "1", "1"));
+        object.push(record("redacted", None, "1", "1"));
+        object.push(record(A, Some(S), "2", "1"));
+        object.push(record(B, Some(S), "1", "1"));
+        object.push(record(B, Some(S), "1", "1"));
+        let refs: Vec<&Record<'_>> = object.iter().collect();
+        let earlier = record(&ids[3], None, "1", "1");
+
+        let run = |at_once: bool| {
+            let mut dedup = Dedup::new(1);
+            let mut sink = Tally::default();
+            let e0 = dedup.open(Some(h), &mut sink);
+            e0.admit(&earlier);
+            dedup.close(&e0);
+            let e1 = dedup.open(Some(h + 3600), &mut sink);
+            let mut log = OccurrenceLog::default();
+            let decided = if at_once {
+                e1.admit_all(&refs, Some(&mut log))
+            } else {
+                refs.iter()
+                    .map(|r| e1.admit_all(&[r], Some(&mut log))[0])
+                    .collect()
+            };
+            (decided, log)
+        };
+        let (at_once, log_at_once) = run(true);
+        let (one_by_one, log_one_by_one) = run(false);
+        assert_eq!(at_once, one_by_one);
+        assert_eq!(log_at_once, log_one_by_one);
+        let duplicates = at_once
+            .iter()
+            .filter(|a| **a == Admission::Duplicate)
+            .count();
+        // 29 second copies in the object, the id read the hour before, and B's second copy.
+        assert_eq!(duplicates, 29 + 1 + 1);
+        assert!(matches!(
+            at_once[at_once.len() - 3],
+            Admission::OwnerCopy { .. }
+        ));
+        assert_eq!(log_at_once.callers.len(), 1);
+        assert_eq!(log_at_once.keys.len(), 200 + 29 + 3);
     }
 
     #[test]

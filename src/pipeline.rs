@@ -128,10 +128,7 @@ impl ObjectParser {
         tables: &mut Tables,
         gate: &Gate<'_>,
     ) -> Result<(), LogFileError> {
-        self.each(len, |record| match record {
-            Ok(record) => gate.fold(record, tables),
-            Err(why) => tables.records.count_malformed(*why),
-        })
+        self.each_object(len, |records| gate.fold_object(records, tables))
     }
 
     /// Calls `f` with every record of the `len` bytes left by [`ObjectParser::decode`]
@@ -189,12 +186,21 @@ impl ObjectParser {
         self.handed_to_tape == before
     }
 
-    /// Every record of the `len` bytes, in order, to `f`: on demand when it can, else from
-    /// simd-json's tape.
+    /// Every record of the `len` bytes, in order, to `f`.
     fn each(
         &mut self,
         len: usize,
         mut f: impl FnMut(&Result<Record<'_>, Malformed>),
+    ) -> Result<(), LogFileError> {
+        self.each_object(len, |records| records.iter().for_each(&mut f))
+    }
+
+    /// All the records of the `len` bytes at once, in order, to `f`: on demand when it can,
+    /// else from simd-json's tape.
+    fn each_object(
+        &mut self,
+        len: usize,
+        f: impl FnOnce(&[Result<Record<'_>, Malformed>]),
     ) -> Result<(), LogFileError> {
         self.arena.reset();
         let mut records = recycle(std::mem::take(&mut self.records));
@@ -221,21 +227,19 @@ impl ObjectParser {
                 Err(_) => false,
             }
         };
-        if walked {
-            for record in &records {
-                f(record);
-            }
+        let mut f = Some(f);
+        if walked && let Some(f) = f.take() {
+            f(&records);
         }
         records.clear();
         self.records = recycle(records);
-        if walked {
+        let Some(f) = f else {
             return Ok(());
-        }
+        };
         self.handed_to_tape += u64::from(!self.tape_only);
         self.with_tape(len, |records| {
-            for value in records.iter() {
-                f(&Record::from_tape(value));
-            }
+            let records: Vec<_> = records.iter().map(Record::from_tape).collect();
+            f(&records);
         })
     }
 
@@ -272,29 +276,37 @@ pub struct Gate<'a> {
 }
 
 impl Gate<'_> {
-    /// Counts the record, and folds it into `tables` unless it is filtered out, a duplicate,
-    /// or a key owner's copy set aside for dedup to decide later.
-    pub fn fold(&self, r: &Record<'_>, tables: &mut Tables) {
-        tables.records.count_read(r.odd_fields);
-        if let Err(why) = self.filter.check(r) {
-            tables.records.count_skipped(why);
-            return;
-        }
-        if let Some(epoch) = self.epoch {
-            let mut log = self.log.map(RefCell::borrow_mut);
-            match epoch.admit_logged(r, log.as_deref_mut()) {
-                Admission::New => {}
-                Admission::Duplicate => {
-                    tables.records.duplicate_event_id += 1;
-                    return;
+    /// Counts one object's records, and folds each into `tables` unless it is malformed,
+    /// filtered out, a duplicate, or a key owner's copy set aside for dedup to decide later.
+    /// The object's records are admitted at once ([`EpochView::admit_all`]), then folded in
+    /// their order.
+    pub fn fold_object(&self, records: &[Result<Record<'_>, Malformed>], tables: &mut Tables) {
+        let mut passed = Vec::with_capacity(records.len());
+        for record in records {
+            match record {
+                Ok(r) => {
+                    tables.records.count_read(r.odd_fields);
+                    match self.filter.check(r) {
+                        Ok(()) => passed.push(r),
+                        Err(why) => tables.records.count_skipped(why),
+                    }
                 }
-                Admission::OwnerCopy { shared } => {
-                    epoch.set_aside(r, shared);
-                    return;
-                }
+                Err(why) => tables.records.count_malformed(*why),
             }
         }
-        tables.add(r);
+        let Some(epoch) = self.epoch else {
+            passed.iter().for_each(|r| tables.add(r));
+            return;
+        };
+        let mut log = self.log.map(RefCell::borrow_mut);
+        let admitted = epoch.admit_all(&passed, log.as_deref_mut());
+        for (r, admission) in passed.iter().zip(admitted) {
+            match admission {
+                Admission::New => tables.add(r),
+                Admission::Duplicate => tables.records.duplicate_event_id += 1,
+                Admission::OwnerCopy { shared } => epoch.set_aside(r, shared),
+            }
+        }
     }
 }
 
