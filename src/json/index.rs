@@ -206,6 +206,8 @@ impl Index {
                 Kernel::Portable => {}
             }
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = kernel;
         scan(text, last, self, classify_portable, push_offsets)
     }
 
