@@ -490,17 +490,41 @@ pub struct Rows<'a> {
 }
 
 impl<'a> Rows<'a> {
+    /// The tables' rows are resolved and sorted on two threads: this runs after the
+    /// workers have finished, when every core but one would otherwise be idle.
     pub fn of(t: &'a Tables) -> Rows<'a> {
-        let kms_calls = kms_calls::rows(&t.kms_calls, &t.strings);
+        let s = &t.strings;
+        let ((kms_calls, cost, bucket_keys), (kms_rates, (sigv2, tls, caching, vpce))) =
+            rayon::join(
+                || {
+                    let calls = kms_calls::rows(&t.kms_calls, s);
+                    let cost = kms_cost::rows(&calls, s);
+                    let bucket_keys = kms_bucket_keys::rows(&calls, s, &t.dsse.names(s));
+                    (calls, cost, bucket_keys)
+                },
+                || {
+                    rayon::join(
+                        || kms_rates::rows(&t.kms_rates, s),
+                        || {
+                            (
+                                sigv2_requests::rows(&t.sigv2, s),
+                                tls_legacy::rows(&t.tls, s),
+                                kms_data_key_caching::rows(&t.caching, s),
+                                vpc_endpoint_events::rows(&t.vpce, s),
+                            )
+                        },
+                    )
+                },
+            );
         Rows {
-            cost: kms_cost::rows(&kms_calls, &t.strings),
-            bucket_keys: kms_bucket_keys::rows(&kms_calls, &t.strings, &t.dsse.names(&t.strings)),
             kms_calls,
-            kms_rates: kms_rates::rows(&t.kms_rates, &t.strings),
-            sigv2: sigv2_requests::rows(&t.sigv2, &t.strings),
-            tls: tls_legacy::rows(&t.tls, &t.strings),
-            caching: kms_data_key_caching::rows(&t.caching, &t.strings),
-            vpce: vpc_endpoint_events::rows(&t.vpce, &t.strings),
+            kms_rates,
+            sigv2,
+            tls,
+            caching,
+            cost,
+            bucket_keys,
+            vpce,
         }
     }
 }
@@ -514,16 +538,23 @@ pub struct OutputContext<'q> {
 }
 
 /// Writes every table's file into `dir`.
+/// The files are independent, so they are encoded and written on two threads (the largest,
+/// kms_rates, on one; the rest on the other). An error on either thread fails the whole.
 pub fn write_all(dir: &Path, rows: &Rows<'_>, cx: &OutputContext<'_>) -> anyhow::Result<()> {
-    kms_calls::write(dir, &rows.kms_calls)?;
-    kms_rates::write(dir, &rows.kms_rates, cx.quotas)?;
-    kms_cost::write(dir, &rows.cost, cx.projection, cx.price_per_10k)?;
-    kms_bucket_keys::write(dir, &rows.bucket_keys, cx.projection)?;
-    kms_data_key_caching::write(dir, &rows.caching, cx.cache_max_age, cx.projection)?;
-    sigv2_requests::write(dir, &rows.sigv2)?;
-    tls_legacy::write(dir, &rows.tls)?;
-    vpc_endpoint_events::write(dir, &rows.vpce)?;
-    Ok(())
+    let (rates, rest) = rayon::join(
+        || kms_rates::write(dir, &rows.kms_rates, cx.quotas),
+        || -> anyhow::Result<()> {
+            kms_calls::write(dir, &rows.kms_calls)?;
+            kms_cost::write(dir, &rows.cost, cx.projection, cx.price_per_10k)?;
+            kms_bucket_keys::write(dir, &rows.bucket_keys, cx.projection)?;
+            kms_data_key_caching::write(dir, &rows.caching, cx.cache_max_age, cx.projection)?;
+            sigv2_requests::write(dir, &rows.sigv2)?;
+            tls_legacy::write(dir, &rows.tls)?;
+            vpc_endpoint_events::write(dir, &rows.vpce)?;
+            Ok(())
+        },
+    );
+    rates.and(rest)
 }
 
 /// One output file's columns with their one-line docs, in file order.
