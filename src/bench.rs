@@ -63,6 +63,8 @@ pub struct BenchReport {
     pub json_bytes: u64,
     pub records: u64,
     pub cpus: usize,
+    /// The structural index's kernel the parse used (`avx512`, `avx2` or `portable`).
+    pub index_kernel: &'static str,
     pub warmup: u32,
     pub repeats: u32,
     pub rows: Vec<BenchRow>,
@@ -287,6 +289,7 @@ fn measure(cfg: &BenchConfig, trail: &Path, generated: bool) -> Result<BenchRepo
         json_bytes,
         records,
         cpus: std::thread::available_parallelism().map_or(1, usize::from),
+        index_kernel: crate::json::index::Kernel::detected().name(),
         warmup: cfg.warmup,
         repeats: cfg.repeats,
         rows,
@@ -297,7 +300,7 @@ fn measure(cfg: &BenchConfig, trail: &Path, generated: bool) -> Result<BenchRepo
 pub fn render(r: &BenchReport) -> String {
     let mut out = format!(
         "{} ({}): {} objects, {:.1} MB of gzip, {:.2} GB of JSON, {} records; {} CPUs; \
-         {} warm-up and {} timed runs each\n\n",
+         index kernel {}; {} warm-up and {} timed runs each\n\n",
         r.trail,
         if r.generated { "generated" } else { "yours" },
         r.objects,
@@ -305,6 +308,7 @@ pub fn render(r: &BenchReport) -> String {
         r.json_bytes as f64 / 1e9,
         r.records,
         r.cpus,
+        r.index_kernel,
         r.warmup,
         r.repeats
     );

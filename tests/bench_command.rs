@@ -100,3 +100,22 @@ fn a_trail_of_the_users_is_measured_as_it_is() {
         "{text}"
     );
 }
+
+/// The figures say which kernel of the structural index the parse used, and
+/// TRAILSIFT_INDEX_KERNEL makes it use another, so a user can measure one against another.
+#[test]
+fn the_report_names_the_index_kernel_and_the_variable_changes_it() {
+    let default = bench(&["fixtures/trail", "--threads", "1"]);
+    let chosen = default["index_kernel"].as_str().expect("index_kernel");
+    assert!(["avx512", "avx2", "portable"].contains(&chosen), "{chosen}");
+    let out = Command::new(env!("CARGO_BIN_EXE_trailsift"))
+        .args(["bench", "fixtures/trail", "--threads", "1"])
+        .args(["--warmup", "0", "--repeats", "1", "--json"])
+        .env("TRAILSIFT_INDEX_KERNEL", "portable")
+        .current_dir(repo_root())
+        .output()
+        .expect("bench runs");
+    let portable: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(portable["index_kernel"], "portable");
+    assert_eq!(portable["records"], default["records"]);
+}
