@@ -17,7 +17,8 @@
 //! Objects are read in *epochs*, one per delivery hour (from the file name), oldest first.
 //! Within an epoch the rayon workers read objects in parallel and check every record's
 //! `eventID` against a shared set (64 mutex-guarded shards, so workers rarely wait on each
-//! other); the first copy is counted, later ones are duplicates. Copies of one event are
+//! other; an object's records are keyed first and each shard is locked once per object);
+//! the first copy is counted, later ones are duplicates. Copies of one event are
 //! identical, so which worker wins does not change any output. Between epochs the set is
 //! frozen (read without locks) and kept for `window` more hours, then dropped.
 //!
