@@ -200,7 +200,7 @@ impl ObjectParser {
     fn each_object(
         &mut self,
         len: usize,
-        f: impl FnOnce(&[Result<Record<'_>, Malformed>]),
+        mut f: impl FnMut(&[Result<Record<'_>, Malformed>]),
     ) -> Result<(), LogFileError> {
         self.arena.reset();
         let mut records = recycle(std::mem::take(&mut self.records));
@@ -227,15 +227,14 @@ impl ObjectParser {
                 Err(_) => false,
             }
         };
-        let mut f = Some(f);
-        if walked && let Some(f) = f.take() {
+        if walked {
             f(&records);
         }
         records.clear();
         self.records = recycle(records);
-        let Some(f) = f else {
+        if walked {
             return Ok(());
-        };
+        }
         self.handed_to_tape += u64::from(!self.tape_only);
         self.with_tape(len, |records| {
             let records: Vec<_> = records.iter().map(Record::from_tape).collect();

@@ -485,11 +485,23 @@ fn classify_portable(block: &[u8; 64]) -> Classes {
     c
 }
 
+/// The SIMD kernels' nibble tables (see `avx2::classify`), one 16-byte lane, repeated into
+/// every lane of the register. Whitespace: ' ', '\t', '\n', '\r' at their low nibbles, and
+/// elsewhere bytes whose low nibble differs from their slot's, which never compare equal.
+#[cfg(target_arch = "x86_64")]
+const WHITESPACE_TABLE: [u8; 16] = [
+    b' ', 100, 100, 100, 17, 100, 113, 2, 100, b'\t', b'\n', 112, 100, b'\r', 100, 100,
+];
+/// Operators: ':' '{' ',' '}' at nibbles A..D ('[' and ']' match '{' and '}' once 0x20 is
+/// OR-ed into the input).
+#[cfg(target_arch = "x86_64")]
+const OP_TABLE: [u8; 16] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, b':', b'{', b',', b'}', 0, 0];
+
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::Classes;
+    use super::{Classes, OP_TABLE, WHITESPACE_TABLE};
 
     /// simdjson's nibble lookup: `_mm256_shuffle_epi8` indexes a 16-byte table by each byte's
     /// low nibble (and gives 0 for bytes with the high bit set), so one shuffle and one
@@ -507,44 +519,13 @@ mod avx2 {
                 _mm256_loadu_si256(block.as_ptr().add(32).cast()),
             )
         };
-        let whitespace_table = _mm256_setr_epi8(
-            b' ' as i8,
-            100,
-            100,
-            100,
-            17,
-            100,
-            113,
-            2,
-            100,
-            b'\t' as i8,
-            b'\n' as i8,
-            112,
-            100,
-            b'\r' as i8,
-            100,
-            100,
-            b' ' as i8,
-            100,
-            100,
-            100,
-            17,
-            100,
-            113,
-            2,
-            100,
-            b'\t' as i8,
-            b'\n' as i8,
-            112,
-            100,
-            b'\r' as i8,
-            100,
-            100,
-        );
-        let op_table = _mm256_setr_epi8(
-            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, b':' as i8, b'{' as i8, b',' as i8, b'}' as i8, 0, 0, 0,
-            0, 0, 0, 0, 0, 0, 0, 0, 0, b':' as i8, b'{' as i8, b',' as i8, b'}' as i8, 0, 0,
-        );
+        // SAFETY: 16-byte loads of the 16-byte tables.
+        let (whitespace_table, op_table) = unsafe {
+            (
+                _mm256_broadcastsi128_si256(_mm_loadu_si128(WHITESPACE_TABLE.as_ptr().cast())),
+                _mm256_broadcastsi128_si256(_mm_loadu_si128(OP_TABLE.as_ptr().cast())),
+            )
+        };
         let quote = _mm256_set1_epi8(b'"' as i8);
         let backslash = _mm256_set1_epi8(b'\\' as i8);
         let curl = _mm256_set1_epi8(0x20);
@@ -578,7 +559,7 @@ mod avx2 {
 mod avx512 {
     use std::arch::x86_64::*;
 
-    use super::Classes;
+    use super::{Classes, OP_TABLE, WHITESPACE_TABLE};
 
     /// The AVX2 kernel's nibble lookups (see there), on the whole block at once: each
     /// compare gives its 64-bit mask directly, with no movemask and no halves to join.
@@ -587,27 +568,13 @@ mod avx512 {
     pub(super) unsafe fn classify(block: &[u8; 64]) -> Classes {
         // SAFETY: one 64-byte load of the 64-byte block; loadu has no alignment need.
         let x = unsafe { _mm512_loadu_si512(block.as_ptr().cast()) };
-        let whitespace_table = _mm512_broadcast_i32x4(_mm_setr_epi8(
-            b' ' as i8,
-            100,
-            100,
-            100,
-            17,
-            100,
-            113,
-            2,
-            100,
-            b'\t' as i8,
-            b'\n' as i8,
-            112,
-            100,
-            b'\r' as i8,
-            100,
-            100,
-        ));
-        let op_table = _mm512_broadcast_i32x4(_mm_setr_epi8(
-            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, b':' as i8, b'{' as i8, b',' as i8, b'}' as i8, 0, 0,
-        ));
+        // SAFETY: 16-byte loads of the 16-byte tables.
+        let (whitespace_table, op_table) = unsafe {
+            (
+                _mm512_broadcast_i32x4(_mm_loadu_si128(WHITESPACE_TABLE.as_ptr().cast())),
+                _mm512_broadcast_i32x4(_mm_loadu_si128(OP_TABLE.as_ptr().cast())),
+            )
+        };
         let byte = |b: u8| _mm512_set1_epi8(b as i8);
         Classes {
             quote: _mm512_cmpeq_epi8_mask(x, byte(b'"')),
@@ -744,9 +711,7 @@ mod tests {
 
     /// With the kernel a run would choose.
     fn tokens(text: &[u8]) -> Result<Vec<u32>, Refusal> {
-        let mut index = Index::default();
-        index.build(text)?;
-        Ok(index.tokens().to_vec())
+        tokens_with(text, Kernel::detected())
     }
 
     /// The kernels this CPU runs (the portable one always): a kernel the CPU lacks is
