@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use walkdir::WalkDir;
+use rayon::prelude::*;
 
-use super::layout::{ObjectKind, classify, has_trail_extension};
+use super::layout::{KeyLayout, ObjectKind, classify, has_trail_extension};
 use super::{Listed, Listing, Location, ObjectFilter, admit};
 
 /// Adds what `input` holds to `listing`.
@@ -36,24 +36,55 @@ pub fn list(input: &Path, filter: &ObjectFilter, listing: &mut Listing) -> Resul
         admit(listed, kind, layout, filter, listing);
         return Ok(());
     }
-    for entry in WalkDir::new(input).sort_by_file_name() {
-        let entry = entry.with_context(|| format!("cannot walk '{}'", input.display()))?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let path = entry.path();
-        let key = path.to_string_lossy().into_owned();
-        let (kind, layout) = classify(&key);
-        let meta = entry.metadata().ok();
-        let listed = Listed {
-            name: key,
-            location: Location::File(path.to_path_buf()),
-            size: meta.as_ref().map_or(0, std::fs::Metadata::len),
-            etag: meta.as_ref().map(file_etag).unwrap_or_default(),
-        };
+    for (listed, kind, layout) in walk(input)? {
         admit(listed, kind, layout, filter, listing);
     }
     Ok(())
+}
+
+/// Every file under `dir`, depth first in name order (the order of walkdir's
+/// `sort_by_file_name`, which this replaced), classified by its key.
+///
+/// Sub-directories are walked in parallel on the current rayon pool and their files joined
+/// back in name order, so the listing is the same whatever the thread count. An organization
+/// trail is mostly folders (account, region, year, month, day) of a few small files, and a
+/// stat per file: one thread walked a week of 20 accounts x 4 regions (175k files) in 0.65 s,
+/// 17% of the run, with the other core idle.
+fn walk(dir: &Path) -> Result<Vec<(Listed, ObjectKind, KeyLayout)>> {
+    let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)
+        .and_then(|d| d.collect::<std::io::Result<_>>())
+        .with_context(|| format!("cannot walk '{}'", dir.display()))?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    let found: Vec<Vec<_>> = entries
+        .par_iter()
+        .map(|entry| -> Result<Vec<_>> {
+            // The entry's own type: a symbolic link is neither followed nor read (as walkdir).
+            let kind = entry
+                .file_type()
+                .with_context(|| format!("cannot walk '{}'", entry.path().display()))?;
+            if kind.is_dir() {
+                return walk(&entry.path());
+            }
+            if !kind.is_file() {
+                return Ok(Vec::new());
+            }
+            let path = entry.path();
+            let key = path.to_string_lossy().into_owned();
+            let (kind, layout) = classify(&key);
+            // Only a log file's size and stand-in ETag are used: a digest is only counted.
+            let meta = (kind == ObjectKind::Log)
+                .then(|| entry.metadata().ok())
+                .flatten();
+            let listed = Listed {
+                name: key,
+                location: Location::File(path),
+                size: meta.as_ref().map_or(0, std::fs::Metadata::len),
+                etag: meta.as_ref().map(file_etag).unwrap_or_default(),
+            };
+            Ok(vec![(listed, kind, layout)])
+        })
+        .collect::<Result<_>>()?;
+    Ok(found.into_iter().flatten().collect())
 }
 
 /// A local file's stand-in for an ETag: size and modification time, which change when the
