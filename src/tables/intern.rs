@@ -47,6 +47,11 @@ impl Interner {
             .flatten()
     }
 
+    /// Whether no string was interned.
+    pub fn is_empty(&self) -> bool {
+        self.strings.len() == 1
+    }
+
     /// The strings, in symbol order from 1 (the `--state` file keeps only these).
     fn texts(&self) -> &[Box<str>] {
         &self.strings[1..]
