@@ -413,6 +413,35 @@ fn the_merge_refuses_partials_it_cannot_join_and_says_why() {
         !bad.status.success() && err.contains("is not a trailsift partial"),
         "{err}"
     );
+
+    // A partial cut short (an upload that stopped halfway) and one with a flipped byte are
+    // refused by name, and nothing is written.
+    let whole = std::fs::read(p(1)).expect("partial");
+    let cut = work.path().join("shard-0001-of-0003.cut.partial");
+    std::fs::write(&cut, &whole[..whole.len() / 2]).expect("write");
+    let cut = cut.display().to_string();
+    let short = merge(&[&p(0), &cut, &p(2)], &out, &[]);
+    let err = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        !short.status.success() && err.contains(&cut) && err.contains("is cut short"),
+        "{err}"
+    );
+    let mut flipped = whole.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x01;
+    let damaged = work.path().join("shard-0001-of-0003.flipped.partial");
+    std::fs::write(&damaged, &flipped).expect("write");
+    let damaged = damaged.display().to_string();
+    let bad = merge(&[&p(0), &damaged, &p(2)], &out, &[]);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        !bad.status.success() && err.contains(&damaged) && err.contains("checksum does not match"),
+        "{err}"
+    );
+    assert!(
+        !Path::new(&out).join("summary.json").exists(),
+        "nothing written"
+    );
 }
 
 #[test]
