@@ -14,7 +14,7 @@ use crate::config::{
 use crate::decode::DEFAULT_MAX_OBJECT_BYTES;
 use crate::dedup::DEFAULT_WINDOW_HOURS;
 use crate::resume::DEFAULT_INTERVAL_SECONDS;
-use crate::shard::ShardSpec;
+use crate::shard_spec::ShardSpec;
 use crate::source::s3::{DEFAULT_MAX_ATTEMPTS, DEFAULT_REQUESTS_IN_FLIGHT, S3Options};
 use crate::store::Place;
 use crate::tables::kms_data_key_caching::DEFAULT_MAX_AGE_SECONDS;
@@ -375,7 +375,7 @@ pub struct PlanArgs {
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// How many shards to share the objects among.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::shard::MAX_SHARDS)))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::shard_spec::MAX_SHARDS)))]
     pub shards: u32,
     /// Cores each shard runs on, for the predicted times.
     #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::attribute::kms::{Quota, QuotaScope};
 use crate::attribute::principal;
 use crate::record::Record;
-use crate::shard::ShardSpec;
+use crate::shard_spec::ShardSpec;
 use crate::source::s3::S3Options;
 use crate::store::Place;
 

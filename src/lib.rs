@@ -26,6 +26,7 @@ mod progress;
 mod record;
 mod resume;
 mod shard;
+mod shard_spec;
 mod source;
 mod store;
 // The folder keeps the layout's name; the module cannot be `gen`, a reserved word in Rust 2024.

@@ -22,8 +22,7 @@ use crate::resume::RunIdentity;
 use crate::source::{ObjectRef, SkippedObjects};
 use crate::totals::TotalsState;
 
-/// A partial's file name ends so (ShardSpec::partial_name).
-pub const SUFFIX: &str = ".partial";
+pub use crate::shard_spec::PARTIAL_SUFFIX as SUFFIX;
 
 const MAGIC: &[u8] = b"trailsift partial\n";
 /// 1: the first layout. 2: the body's length before it and its CRC-32 after it, so that a
