@@ -99,7 +99,21 @@ pub fn run_analyze(cfg: &AnalyzeConfig) -> Result<RunOutcome> {
     let target =
         output::out_dir::Target::prepare(&cfg.out, &mut store::Store::new(cfg.s3.clone()))?;
     let analysis = pipeline::analyze(cfg)?;
-    write_outputs(cfg, &analysis, target, started)
+    let outcome = write_outputs(cfg, &analysis, target, started);
+    free_in_background(analysis);
+    outcome
+}
+
+/// Frees `value` on a thread of its own. A run's tables are millions of small allocations
+/// (a row's sessions, its calls per second, a caching group's windows): freeing them once
+/// every output was written held the run about 4% longer, with nothing left to do (0.5 s
+/// of 13.5 s on a month-long organization trail, 0.1 s of 3 s on a week; alternated runs). The binary exits without waiting for it (the memory
+/// goes back with the process); a caller of the library has it freed meanwhile.
+pub(crate) fn free_in_background<T: Send + 'static>(value: T) {
+    // Should the thread not start, the value is freed here, as it was before.
+    let _ = std::thread::Builder::new()
+        .name("free".to_owned())
+        .spawn(move || drop(value));
 }
 
 /// Writes the shard plan of `trailsift plan` (see [`shard::run::plan`]).

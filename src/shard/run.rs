@@ -310,5 +310,7 @@ pub fn merge(cfg: &MergeConfig) -> Result<RunOutcome> {
         shard: None,
         merge: Some(stats),
     };
-    write_outputs(&acfg, &analysis, target, started)
+    let outcome = write_outputs(&acfg, &analysis, target, started);
+    crate::free_in_background(analysis);
+    outcome
 }
