@@ -518,24 +518,35 @@ pub fn analyze_listing(
         listing.objects.len() as u64,
         listing.objects.iter().map(|o| o.size).sum(),
     );
-    let epochs: Vec<&[ObjectRef]> = listing
-        .objects
-        .chunk_by(|a, b| {
-            dedup::epoch_of(a.layout.delivered_at) == dedup::epoch_of(b.layout.delivered_at)
-        })
+    // Each delivery hour's objects in a vector of their own, dropped once the hour is read:
+    // the listing of a month of an organization trail (691,000 objects, each a key, a
+    // location, a layout and an ETag) otherwise stays in memory until the end, when the
+    // tables are at their largest and the outputs are being encoded.
+    let listed = listing.listed;
+    let skipped = std::mem::take(&mut listing.skipped);
+    let mut epochs = by_epoch(std::mem::take(&mut listing.objects));
+    let hours: Vec<Option<i64>> = epochs
+        .iter()
+        .map(|e| dedup::epoch_of(e[0].layout.delivered_at))
         .collect();
     // S3 bodies are fetched for the whole run, in reading order, as far ahead of the workers
-    // as `--s3-requests` allows (fetch): memory holds at most twice that many bodies.
+    // as `--s3-requests` allows (fetch): memory holds at most twice that many bodies. The S3
+    // objects move to the fetcher, which drops each once read; `--state` needs every object
+    // of an hour once it is read (resume), so with a state file they are copied instead.
     let mut fetched: Vec<Option<flume::Receiver<Fetched>>> = match &session {
         Some(session) => {
+            let is_remote = |o: &ObjectRef| matches!(o.location, Location::S3 { .. });
             let remote = epochs
-                .iter()
+                .iter_mut()
                 .map(|epoch| {
-                    epoch
-                        .iter()
-                        .filter(|o| matches!(o.location, Location::S3 { .. }))
-                        .cloned()
-                        .collect()
+                    if saver.is_some() {
+                        epoch.iter().filter(|o| is_remote(o)).cloned().collect()
+                    } else {
+                        let (remote, local) =
+                            std::mem::take(epoch).into_iter().partition(is_remote);
+                        *epoch = local;
+                        remote
+                    }
                 })
                 .collect();
             fetch::start(session, remote, cfg.max_object_bytes)
@@ -552,9 +563,9 @@ pub fn analyze_listing(
         .collect();
     // The key owners' copies dedup decided to count.
     let mut decided = Tables::new(cfg.cache_max_age);
-    for (k, epoch) in epochs.iter().enumerate() {
+    let last = epochs.len().saturating_sub(1);
+    for (k, (epoch, hour)) in epochs.into_iter().zip(hours).enumerate() {
         let fetched = fetched.get_mut(k).and_then(Option::take);
-        let hour = dedup::epoch_of(epoch[0].layout.delivered_at);
         let view = dedup.open(hour, &mut decided);
         let next = AtomicUsize::new(0);
         pool.broadcast(|ctx| {
@@ -582,8 +593,8 @@ pub fn analyze_listing(
         });
         dedup.close(&view);
         if let Some(saver) = &mut saver {
-            saver.epoch_done(epoch);
-            if saver.due(k + 1 == epochs.len()) {
+            saver.epoch_done(&epoch);
+            if saver.due(k == last) {
                 // Every worker is idle: fold what they hold into the carried totals, which
                 // are then the whole run so far.
                 for slot in &workers {
@@ -620,9 +631,9 @@ pub fn analyze_listing(
     let s3 = session.map(|s| s.stats.clone());
     Ok(Analysis {
         objects: ObjectCounts {
-            listed: listing.listed,
+            listed,
             read: carried.read,
-            skipped: listing.skipped,
+            skipped,
             failed: carried.failures.len() as u64,
         },
         tables: carried.tables,
@@ -635,6 +646,21 @@ pub fn analyze_listing(
         shard,
         merge: None,
     })
+}
+
+/// The objects, sorted by delivery hour, cut into one vector per hour (moved, not copied).
+fn by_epoch(objects: Vec<ObjectRef>) -> Vec<Vec<ObjectRef>> {
+    let mut epochs: Vec<Vec<ObjectRef>> = Vec::new();
+    for object in objects {
+        let hour = dedup::epoch_of(object.layout.delivered_at);
+        match epochs.last_mut() {
+            Some(epoch) if dedup::epoch_of(epoch[0].layout.delivered_at) == hour => {
+                epoch.push(object)
+            }
+            _ => epochs.push(vec![object]),
+        }
+    }
+    epochs
 }
 
 /// Where a run starts: from nothing, or from the checkpoint of an interrupted run.
@@ -681,4 +707,66 @@ fn start(
     }
     start.saver = Some(saver);
     Ok(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::layout::classify;
+
+    fn object(hhmm: &str, n: u32) -> ObjectRef {
+        let key = format!(
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01/111122223333_CloudTrail_us-east-1_20260301T{hhmm}Z_{n:016}.json.gz"
+        );
+        ObjectRef {
+            location: Location::File(key.clone().into()),
+            layout: classify(&key).1,
+            key,
+            size: 1,
+            etag: "e".to_owned(),
+        }
+    }
+
+    #[test]
+    fn each_delivery_hour_gets_a_vector_of_its_own_in_listing_order() {
+        // Sorted by hour as analyze_listing sorts them; 10:05 and 10:55 share hour 10.
+        let objects = vec![
+            object("0905", 2),
+            object("0905", 1),
+            object("1005", 3),
+            object("1055", 1),
+            object("1200", 7),
+        ];
+        let epochs = by_epoch(objects);
+        let keys: Vec<Vec<&str>> = epochs
+            .iter()
+            .map(|e| {
+                e.iter()
+                    .map(|o| &o.key[o.key.len() - 24..o.key.len() - 8])
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                vec!["0000000000000002", "0000000000000001"],
+                vec!["0000000000000003", "0000000000000001"],
+                vec!["0000000000000007"],
+            ]
+        );
+        let hours: Vec<Option<i64>> = epochs
+            .iter()
+            .map(|e| dedup::epoch_of(e[0].layout.delivered_at))
+            .collect();
+        // 2026-03-01T09:00Z, 10:00Z and 12:00Z.
+        assert_eq!(
+            hours,
+            vec![
+                Some(1_772_355_600),
+                Some(1_772_359_200),
+                Some(1_772_366_400)
+            ]
+        );
+        assert!(by_epoch(Vec::new()).is_empty());
+    }
 }
