@@ -35,7 +35,7 @@ pub fn plan(cfg: &PlanConfig) -> Result<PlanOutcome> {
     progress.finish();
     let plan = Plan::make(
         PlanInputs::of(&cfg.listing),
-        &listing,
+        listing,
         cfg.shards,
         cfg.threads_per_shard,
     );
@@ -50,7 +50,10 @@ pub fn plan(cfg: &PlanConfig) -> Result<PlanOutcome> {
     };
     Ok(PlanOutcome {
         table: plan.render(),
-        json: String::from_utf8_lossy(&json).into_owned(),
+        // serde_json writes UTF-8: the bytes become the string without a copy (a month of an
+        // organization trail's plan is hundreds of MB).
+        json: String::from_utf8(json)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
         written_to,
     })
 }
@@ -106,7 +109,7 @@ pub fn shard(cfg: &AnalyzeConfig, opts: &ShardOptions) -> Result<RunOutcome> {
         None => {
             let (listing, session) = pipeline::list_inputs(cfg, &progress)?;
             let threads = cfg.threads.unwrap_or_else(rayon::current_num_threads) as u32;
-            let plan = Plan::make(PlanInputs::of(cfg), &listing, spec.count, threads);
+            let plan = Plan::make(PlanInputs::of(cfg), listing, spec.count, threads);
             (cfg.clone(), plan, session)
         }
     };
