@@ -6,18 +6,110 @@
 //! the count is exact up to hash collisions (n² / 2⁶⁵ for n sessions). The example is the
 //! session with the smallest hash: the same whatever order workers or shards read records
 //! in, so outputs stay byte-identical across `--threads`.
+//!
+//! Most rows have one or a few sessions, and a month of an organization trail has hundreds
+//! of thousands of rows: the hashes of up to `FEW` sessions sit in a sorted inline vector (no
+//! heap for one or two), and only a row with more gets a hash set. A hash set per row was
+//! 118 MB of a month-long organization trail's heap.
 
 use std::hash::Hasher;
 
 use rustc_hash::{FxHashSet, FxHasher};
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use super::intern::{Interner, Sym};
 use crate::record::encryption_context::mix64;
 
+/// Beyond this many sessions a row keeps a hash set: a sorted vector's insertions would grow
+/// with the square of the sessions (a role whose every call has a session of its own).
+const FEW: usize = 32;
+
+/// The distinct session hashes of a row. Serialized as a sorted list, so that a partial's
+/// bytes do not depend on a hash set's iteration order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Hashes {
+    /// Sorted, at most `FEW`.
+    Few(SmallVec<[u64; 2]>),
+    Many(FxHashSet<u64>),
+}
+
+impl Default for Hashes {
+    fn default() -> Self {
+        Hashes::Few(SmallVec::new())
+    }
+}
+
+impl Hashes {
+    /// Adds `h`; true when it is new.
+    fn insert(&mut self, h: u64) -> bool {
+        match self {
+            Hashes::Few(few) => match few.binary_search(&h) {
+                Ok(_) => false,
+                Err(at) if few.len() < FEW => {
+                    few.insert(at, h);
+                    true
+                }
+                Err(_) => {
+                    let mut many: FxHashSet<u64> = few.iter().copied().collect();
+                    many.insert(h);
+                    *self = Hashes::Many(many);
+                    true
+                }
+            },
+            Hashes::Many(many) => many.insert(h),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Hashes::Few(few) => few.len(),
+            Hashes::Many(many) => many.len(),
+        }
+    }
+
+    fn extend(&mut self, other: &Hashes) {
+        match other {
+            Hashes::Few(few) => few.iter().for_each(|&h| {
+                self.insert(h);
+            }),
+            Hashes::Many(many) => many.iter().for_each(|&h| {
+                self.insert(h);
+            }),
+        }
+    }
+
+    fn sorted(&self) -> Vec<u64> {
+        match self {
+            Hashes::Few(few) => few.to_vec(),
+            Hashes::Many(many) => {
+                let mut all: Vec<u64> = many.iter().copied().collect();
+                all.sort_unstable();
+                all
+            }
+        }
+    }
+}
+
+impl Serialize for Hashes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.sorted().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Hashes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut hashes = Hashes::default();
+        for h in Vec::<u64>::deserialize(d)? {
+            hashes.insert(h);
+        }
+        Ok(hashes)
+    }
+}
+
 #[derive(Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sessions {
-    hashes: FxHashSet<u64>,
+    hashes: Hashes,
     /// The session with the smallest hash, and its name.
     example: Option<(u64, Sym)>,
 }
@@ -59,7 +151,7 @@ impl Sessions {
     }
 
     fn absorb(&mut self, other: &Sessions, remap: impl Fn(Sym) -> Sym) {
-        self.hashes.extend(other.hashes.iter().copied());
+        self.hashes.extend(&other.hashes);
         if let Some((h, s)) = other.example
             && self.example.is_none_or(|(e, _)| h < e)
         {
@@ -110,5 +202,37 @@ mod tests {
         a.merge(b, &table);
         assert_eq!(a.count(), 4);
         assert_eq!(a.example(&sa), forward.example(&strings));
+    }
+
+    #[test]
+    fn a_row_with_many_sessions_counts_each_once_past_the_inline_ones() {
+        let mut strings = Interner::default();
+        let names: Vec<String> = (0..200).map(|i| format!("i-{i:017x}")).collect();
+        let mut all = Sessions::default();
+        let (mut low, mut high) = (Sessions::default(), Sessions::default());
+        for (i, n) in names.iter().enumerate() {
+            all.add(n, &mut strings);
+            all.add(n, &mut strings);
+            if i < 20 {
+                low.add(n, &mut strings);
+            } else {
+                high.add(n, &mut strings);
+            }
+        }
+        assert_eq!(all.count(), 200);
+        assert_eq!((low.count(), high.count()), (20, 180));
+        // Few joined with many, and many with few, give the same set and example.
+        let mut joined = low.clone();
+        joined.union(&high);
+        let mut other_way = high.clone();
+        other_way.union(&low);
+        assert_eq!(joined.count(), 200);
+        assert_eq!(joined, other_way);
+        assert_eq!(joined.example(&strings), all.example(&strings));
+        // The serialized form is the sorted hashes, whichever way the set is held.
+        let bytes = postcard::to_allocvec(&joined).expect("encodes");
+        assert_eq!(postcard::to_allocvec(&all).expect("encodes"), bytes);
+        let back: Sessions = postcard::from_bytes(&bytes).expect("decodes");
+        assert_eq!(back.count(), 200);
     }
 }
