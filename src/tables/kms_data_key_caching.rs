@@ -78,14 +78,95 @@ impl CachingKey {
     }
 }
 
+/// A group's calls per cache window: (window index, calls) pairs sorted by index.
+///
+/// A sorted vector, not a hash map per group: a month of an organization trail has hundreds
+/// of thousands of groups, most with a few windows, and a hash map's table and its spare
+/// room per group were the largest item of the heap after kms_calls (BENCHMARKS.md). Calls
+/// arrive nearly in time order, so a call's window is almost always the last one or new
+/// after it; anything else is a binary search.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Windows(Vec<(u32, u32)>);
+
+impl Windows {
+    /// Adds `n` calls in window `w`.
+    pub fn add(&mut self, w: u32, n: u32) {
+        match self.0.last_mut() {
+            Some((last, calls)) if *last == w => *calls += n,
+            Some((last, _)) if *last > w => match self.0.binary_search_by_key(&w, |&(i, _)| i) {
+                Ok(i) => self.0[i].1 += n,
+                Err(i) => self.0.insert(i, (w, n)),
+            },
+            _ => self.0.push((w, n)),
+        }
+    }
+
+    /// Windows with calls.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Calls in the busiest window.
+    pub fn busiest(&self) -> u64 {
+        self.0.iter().map(|&(_, n)| n).max().map_or(0, u64::from)
+    }
+
+    /// Adds another group's windows (a sorted merge).
+    fn merge(&mut self, other: &Windows) {
+        if self.0.is_empty() {
+            self.0.clone_from(&other.0);
+            return;
+        }
+        let mut out = Vec::with_capacity(self.0.len() + other.0.len());
+        let (mut a, mut b) = (self.0.iter().peekable(), other.0.iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(&&(wa, na)), Some(&&(wb, nb))) if wa == wb => {
+                    a.next();
+                    b.next();
+                    (wa, na + nb)
+                }
+                (Some(&&x), Some(&&y)) if x.0 < y.0 => {
+                    a.next();
+                    x
+                }
+                (_, Some(&&y)) => {
+                    b.next();
+                    y
+                }
+                (Some(&&x), None) => {
+                    a.next();
+                    x
+                }
+                (None, None) => break,
+            };
+            out.push(next);
+        }
+        self.0 = out;
+    }
+
+    /// Takes out the calls of `copies` (TableAccumulator::retract): counts only go down.
+    fn retract(&mut self, copies: &Windows) {
+        for &(w, n) in &copies.0 {
+            if let Ok(i) = self.0.binary_search_by_key(&w, |&(i, _)| i) {
+                self.0[i].1 = self.0[i].1.saturating_sub(n);
+            }
+        }
+    }
+}
+
 /// Calls of one group, per cache window.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct CachingGroup {
     pub calls: u64,
     pub first_seen: i64,
     pub last_seen: i64,
-    /// Window index (`eventTime / max_age`) -> calls in it.
-    pub per_window: FxHashMap<u32, u32>,
+    /// Windows with calls, by index (`eventTime / max_age`).
+    pub per_window: Windows,
     /// The sessions that made the calls (a role's instances, each with a cache of its own).
     pub sessions: Sessions,
 }
@@ -101,7 +182,7 @@ impl CachingGroup {
     }
 
     pub fn busiest_window(&self) -> u64 {
-        self.per_window.values().copied().max().map_or(0, u64::from)
+        self.per_window.busiest()
     }
 
     fn merge(&mut self, o: CachingGroup, table: &[Sym]) {
@@ -116,9 +197,7 @@ impl CachingGroup {
         self.calls += o.calls;
         self.first_seen = self.first_seen.min(o.first_seen);
         self.last_seen = self.last_seen.max(o.last_seen);
-        for (w, n) in o.per_window {
-            *self.per_window.entry(w).or_default() += n;
-        }
+        self.per_window.merge(&o.per_window);
     }
 }
 
@@ -153,7 +232,7 @@ impl DataKeyCaching {
         g.calls += 1;
         g.first_seen = g.first_seen.min(event_time);
         g.last_seen = g.last_seen.max(event_time);
-        *g.per_window.entry(window).or_default() += 1;
+        g.per_window.add(window, 1);
         g
     }
 }
@@ -196,11 +275,7 @@ impl TableAccumulator for DataKeyCaching {
                 continue;
             };
             mine.calls = mine.calls.saturating_sub(g.calls);
-            for (w, n) in g.per_window {
-                if let Some(m) = mine.per_window.get_mut(&w) {
-                    *m = m.saturating_sub(n);
-                }
-            }
+            mine.per_window.retract(&g.per_window);
         }
     }
 }
@@ -401,6 +476,24 @@ mod tests {
         assert_eq!(c.groups.len(), 2);
         assert_eq!(c.groups[&key(7)].saved(), 2);
         assert_eq!(c.groups[&decrypt].saved(), 2);
+    }
+
+    #[test]
+    fn windows_stay_sorted_and_summed_whatever_the_order_of_calls() {
+        let mut w = Windows::default();
+        for (i, n) in [(5, 1), (5, 2), (9, 1), (2, 4), (7, 1), (2, 1), (9, 3)] {
+            w.add(i, n);
+        }
+        assert_eq!(w.0, vec![(2, 5), (5, 3), (7, 1), (9, 4)]);
+        assert_eq!((w.len(), w.busiest()), (4, 5));
+        let mut other = Windows::default();
+        for (i, n) in [(1, 1), (5, 1), (10, 2)] {
+            other.add(i, n);
+        }
+        w.merge(&other);
+        assert_eq!(w.0, vec![(1, 1), (2, 5), (5, 4), (7, 1), (9, 4), (10, 2)]);
+        w.retract(&other);
+        assert_eq!(w.0, vec![(1, 0), (2, 5), (5, 3), (7, 1), (9, 4), (10, 0)]);
     }
 
     #[test]
