@@ -202,7 +202,7 @@ impl<'a> KmsInsights<'a> {
         let r = &tables.records;
         let projection = Projection::of(r.first_event, r.last_event, price_per_10k);
         let mut calls_by_kind = BTreeMap::new();
-        for r in &rows.kms_calls {
+        for r in rows.kms_calls.iter() {
             *calls_by_kind.entry(r.caller_kind).or_default() += r.tally.count;
         }
         let hour_peaks = hour_peaks(&rows.kms_rates);

@@ -180,12 +180,39 @@ const ROWS_PER_BATCH: usize = 64 * 1024;
 
 /// Writes `rows` as the file of `columns`.
 pub fn write<R>(path: &Path, columns: &[Column<'_, R>], rows: &[R]) -> Result<()> {
+    write_chunks(path, columns, rows.chunks(ROWS_PER_BATCH))
+}
+
+/// Writes the rows an iterator yields (resolved as they come: tables::TallyRows), holding
+/// one batch of them at a time. The same rows give the same bytes as [`write`]: the batches
+/// are cut at the same rows.
+pub fn write_iter<R>(
+    path: &Path,
+    columns: &[Column<'_, R>],
+    rows: impl Iterator<Item = R>,
+) -> Result<()> {
+    let mut rows = rows.peekable();
+    let batches = std::iter::from_fn(|| {
+        rows.peek()?;
+        Some(rows.by_ref().take(ROWS_PER_BATCH).collect::<Vec<R>>())
+    });
+    write_chunks(path, columns, batches)
+}
+
+/// Writes the rows of `chunks`, one Arrow batch each (none: an empty file with the schema).
+fn write_chunks<R, C: AsRef<[R]>>(
+    path: &Path,
+    columns: &[Column<'_, R>],
+    mut chunks: impl Iterator<Item = C>,
+) -> Result<()> {
     let batch_of = |rows: &[R]| {
         RecordBatch::try_from_iter(columns.iter().map(|c| (c.name, (c.build)(rows))))
             .context("building Arrow batch")
     };
-    let mut chunks = rows.chunks(ROWS_PER_BATCH);
-    let first = batch_of(chunks.next().unwrap_or(&[]))?;
+    let first = match chunks.next() {
+        Some(c) => batch_of(c.as_ref())?,
+        None => batch_of(&[])?,
+    };
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_created_by(format!("trailsift {}", env!("CARGO_PKG_VERSION")))
@@ -195,7 +222,7 @@ pub fn write<R>(path: &Path, columns: &[Column<'_, R>], rows: &[R]) -> Result<()
     writer.write(&first)?;
     drop(first);
     for chunk in chunks {
-        writer.write(&batch_of(chunk)?)?;
+        writer.write(&batch_of(chunk.as_ref())?)?;
     }
     writer
         .close()

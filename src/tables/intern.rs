@@ -57,6 +57,20 @@ impl Interner {
         &self.strings[1..]
     }
 
+    /// Each symbol's place in the order of the strings: `ranks[a] < ranks[b]` exactly when
+    /// `resolve(a) < resolve(b)`, with `NULL` (None) first. Rows are sorted on these small
+    /// integers instead of on resolved strings, so a table is ordered without first building
+    /// every row with its strings (TallyRows).
+    pub fn ranks(&self) -> Vec<u32> {
+        let mut order: Vec<Sym> = (1..self.strings.len() as Sym).collect();
+        order.sort_unstable_by(|&a, &b| self.strings[a as usize].cmp(&self.strings[b as usize]));
+        let mut ranks = vec![0; self.strings.len()];
+        for (place, &sym) in (1..).zip(&order) {
+            ranks[sym as usize] = place;
+        }
+        ranks
+    }
+
     /// Re-interns every string of `other` here: `table[their_sym] == our_sym`.
     pub fn absorb(&mut self, other: &Interner) -> Vec<Sym> {
         let mut table = Vec::with_capacity(other.strings.len());
@@ -106,6 +120,30 @@ mod tests {
         let table = a.absorb(&b);
         assert_eq!(table[bx as usize], x);
         assert_eq!(a.resolve(table[y as usize]), Some("user/a"));
+    }
+
+    #[test]
+    fn ranks_order_symbols_as_their_strings() {
+        let mut a = Interner::default();
+        let words = ["role/b", "", "role/a", "Role/c", "role/ab"];
+        let syms: Vec<Sym> = words.iter().map(|w| a.intern(w)).collect();
+        let ranks = a.ranks();
+        assert_eq!(ranks[NULL as usize], 0, "None sorts first");
+        for (i, x) in syms.iter().enumerate() {
+            for (j, y) in syms.iter().enumerate() {
+                assert_eq!(
+                    ranks[*x as usize].cmp(&ranks[*y as usize]),
+                    words[i].cmp(words[j]),
+                    "{} against {}",
+                    words[i],
+                    words[j]
+                );
+            }
+            assert!(
+                ranks[*x as usize] > 0,
+                "a string, even empty, sorts after None"
+            );
+        }
     }
 
     #[test]

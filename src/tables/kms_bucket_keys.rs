@@ -143,7 +143,7 @@ impl BucketStatus {
 
 /// The rows, most saved calls first; `dsse` are the buckets written with DSSE-KMS.
 pub fn rows<'a>(
-    calls: &[kms_calls::Row<'a>],
+    calls: impl IntoIterator<Item = kms_calls::Row<'a>>,
     strings: &'a Interner,
     dsse: &BTreeSet<&str>,
 ) -> Vec<Row<'a>> {

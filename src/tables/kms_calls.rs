@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::columns::{self, Column};
 use super::intern::{Interner, Sym};
-use super::{Common, TableAccumulator, Tallies, TallyRow, table_key};
+use super::{Common, TableAccumulator, Tallies, TallyRow, TallyRows, table_key};
 use crate::attribute::Attribution;
 use crate::attribute::kms::CallerKind;
 
@@ -72,9 +72,9 @@ impl TableAccumulator for KmsCalls {
 /// A row: the key, resolved, and its calls.
 pub type Row<'a> = TallyRow<'a, Resolved<'a>>;
 
-/// The rows in file order.
-pub fn rows<'a>(table: &'a KmsCalls, strings: &'a Interner) -> Vec<Row<'a>> {
-    table.calls.rows(strings)
+/// The rows in file order; `ranks` are `strings`' (Interner::ranks).
+pub fn rows<'a>(table: &'a KmsCalls, strings: &'a Interner, ranks: &[u32]) -> TallyRows<'a, Key> {
+    table.calls.sorted(strings, ranks)
 }
 
 pub fn columns<'a>() -> Vec<Column<'a, Row<'a>>> {
@@ -145,6 +145,6 @@ pub fn columns<'a>() -> Vec<Column<'a, Row<'a>>> {
     ]
 }
 
-pub fn write(dir: &Path, rows: &[Row<'_>]) -> anyhow::Result<()> {
-    columns::write(&dir.join(FILE), &columns(), rows)
+pub fn write(dir: &Path, rows: &TallyRows<'_, Key>) -> anyhow::Result<()> {
+    columns::write_iter(&dir.join(FILE), &columns(), rows.iter())
 }

@@ -37,7 +37,10 @@ pub fn billable_per_month(requests_per_month: f64) -> f64 {
 }
 
 /// The rows: accounts first, then principals, then keys, each most calls first.
-pub fn rows<'a>(calls: &[kms_calls::Row<'a>], strings: &'a Interner) -> Vec<Row<'a>> {
+pub fn rows<'a>(
+    calls: impl IntoIterator<Item = kms_calls::Row<'a>>,
+    strings: &'a Interner,
+) -> Vec<Row<'a>> {
     type Group<'a> = (&'static str, Text<'a>, Text<'a>, Text<'a>);
     let mut groups: BTreeMap<Group<'a>, (u64, u64, Sessions)> = BTreeMap::new();
     for r in calls {

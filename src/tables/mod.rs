@@ -128,6 +128,18 @@ impl<K: TableKey> Tallies<K> {
         }
     }
 
+    /// The rows in file order, each resolved only when it is read (TallyRows); `ranks` are
+    /// `strings`' (Interner::ranks).
+    pub fn sorted<'a>(&'a self, strings: &'a Interner, ranks: &[u32]) -> TallyRows<'a, K> {
+        let mut rows: Vec<_> = self
+            .tallies
+            .iter()
+            .map(|(k, tally)| (k, tally, self.sessions.get(k)))
+            .collect();
+        rows.sort_unstable_by(|a, b| a.0.cmp_ranked(b.0, ranks));
+        TallyRows { rows, strings }
+    }
+
     /// The rows, in file order.
     pub fn rows<'a>(&'a self, strings: &'a Interner) -> Vec<TallyRow<'a, K::Resolved<'a>>> {
         let mut rows: Vec<_> = self
@@ -148,43 +160,100 @@ impl<K: TableKey> Tallies<K> {
     }
 }
 
+/// A table's rows in file order, resolved as they are read: a month of an organization trail
+/// has 800,000 `kms_calls` rows, and holding them resolved (224 bytes each, every string a
+/// pointer and a length) was the largest item of the output's heap peak (179 MB,
+/// BENCHMARKS.md); here a row is three pointers into the table it is read from.
+pub struct TallyRows<'a, K: TableKey> {
+    rows: Vec<(&'a K, &'a Tally, Option<&'a Sessions>)>,
+    strings: &'a Interner,
+}
+
+impl<'a, K: TableKey> TallyRows<'a, K> {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows, in file order.
+    pub fn iter(&self) -> impl Iterator<Item = TallyRow<'a, K::Resolved<'a>>> + '_ {
+        let strings = self.strings;
+        self.rows
+            .iter()
+            .map(move |&(k, &tally, sessions)| TallyRow {
+                key: k.resolve(strings),
+                tally,
+                sessions,
+                example_session: sessions.and_then(|s| s.example(strings)),
+            })
+    }
+}
+
+impl<'a, K: TableKey> std::fmt::Debug for TallyRows<'a, K>
+where
+    K::Resolved<'a>: std::fmt::Debug,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// A field of a table key: how it moves to another interner and what it reads as once its
 /// strings are resolved. The resolved key's order (field by field, as declared) is the
 /// table's row order, so it never depends on which worker saw a string first.
 pub trait KeyField: Copy {
     type Resolved<'a>: Ord + Copy;
+    /// What the field sorts as without its strings: a string's rank (Interner::ranks), any
+    /// other field itself. Ordered exactly as `Resolved`.
+    type Ranked: Ord;
     fn remap(self, table: &[Sym]) -> Self;
     fn resolve(self, strings: &Interner) -> Self::Resolved<'_>;
+    fn rank(self, ranks: &[u32]) -> Self::Ranked;
 }
 
 /// An interned string; `None` once resolved when unknown.
 impl KeyField for Sym {
     type Resolved<'a> = Option<&'a str>;
+    type Ranked = u32;
     fn remap(self, table: &[Sym]) -> Sym {
         table[self as usize]
     }
     fn resolve(self, strings: &Interner) -> Option<&str> {
         strings.resolve(self)
     }
+    fn rank(self, ranks: &[u32]) -> u32 {
+        ranks[self as usize]
+    }
 }
 
 /// The hour, epoch seconds.
 impl KeyField for i64 {
     type Resolved<'a> = i64;
+    type Ranked = i64;
     fn remap(self, _: &[Sym]) -> i64 {
         self
     }
     fn resolve(self, _: &Interner) -> i64 {
         self
     }
+    fn rank(self, _: &[u32]) -> i64 {
+        self
+    }
 }
 
 impl KeyField for Option<bool> {
     type Resolved<'a> = Option<bool>;
+    type Ranked = Option<bool>;
     fn remap(self, _: &[Sym]) -> Self {
         self
     }
     fn resolve(self, _: &Interner) -> Self {
+        self
+    }
+    fn rank(self, _: &[u32]) -> Option<bool> {
         self
     }
 }
@@ -192,20 +261,28 @@ impl KeyField for Option<bool> {
 /// Ordered as written (`quota_class` names).
 impl KeyField for QuotaClass {
     type Resolved<'a> = &'static str;
+    type Ranked = &'static str;
     fn remap(self, _: &[Sym]) -> Self {
         self
     }
     fn resolve(self, _: &Interner) -> &'static str {
         self.as_str()
     }
+    fn rank(self, _: &[u32]) -> &'static str {
+        self.as_str()
+    }
 }
 
 impl KeyField for CallerKind {
     type Resolved<'a> = CallerKind;
+    type Ranked = CallerKind;
     fn remap(self, _: &[Sym]) -> Self {
         self
     }
     fn resolve(self, _: &Interner) -> Self {
+        self
+    }
+    fn rank(self, _: &[u32]) -> CallerKind {
         self
     }
 }
@@ -213,10 +290,14 @@ impl KeyField for CallerKind {
 /// Ordered as written (`inferred` before `observed`).
 impl KeyField for Evidence {
     type Resolved<'a> = &'static str;
+    type Ranked = &'static str;
     fn remap(self, _: &[Sym]) -> Self {
         self
     }
     fn resolve(self, _: &Interner) -> &'static str {
+        self.as_str()
+    }
+    fn rank(self, _: &[u32]) -> &'static str {
         self.as_str()
     }
 }
@@ -227,6 +308,8 @@ pub trait TableKey: Copy + Eq + std::hash::Hash {
     type Resolved<'a>: Ord + Copy;
     fn remap(self, table: &[Sym]) -> Self;
     fn resolve(self, strings: &Interner) -> Self::Resolved<'_>;
+    /// The order of the resolved keys, from the strings' ranks (Interner::ranks) alone.
+    fn cmp_ranked(&self, other: &Self, ranks: &[u32]) -> std::cmp::Ordering;
 }
 
 /// A row of a table that counts events per key: the key, resolved, its tally and its
@@ -278,6 +361,15 @@ macro_rules! table_key {
                 $resolved {
                     $($field: $crate::tables::KeyField::resolve(self.$field, strings),)*
                 }
+            }
+
+            /// Field by field, as declared: the derived order of the resolved twin.
+            fn cmp_ranked(&self, other: &Self, ranks: &[u32]) -> std::cmp::Ordering {
+                std::cmp::Ordering::Equal
+                    $(.then_with(|| {
+                        $crate::tables::KeyField::rank(self.$field, ranks)
+                            .cmp(&$crate::tables::KeyField::rank(other.$field, ranks))
+                    }))*
             }
         }
 
@@ -493,7 +585,7 @@ fn restore<T: TableAccumulator>(tables: &[(String, Vec<u8>)]) -> Result<T, Strin
 
 /// Every table's rows in file order, with their strings resolved.
 pub struct Rows<'a> {
-    pub kms_calls: Vec<kms_calls::Row<'a>>,
+    pub kms_calls: TallyRows<'a, kms_calls::Key>,
     pub kms_rates: Vec<kms_rates::Row<'a>>,
     pub sigv2: Vec<sigv2_requests::Row<'a>>,
     pub tls: Vec<tls_legacy::Row<'a>>,
@@ -511,9 +603,9 @@ impl<'a> Rows<'a> {
         let ((kms_calls, cost, bucket_keys), (kms_rates, (sigv2, tls, caching, vpce))) =
             rayon::join(
                 || {
-                    let calls = kms_calls::rows(&t.kms_calls, s);
-                    let cost = kms_cost::rows(&calls, s);
-                    let bucket_keys = kms_bucket_keys::rows(&calls, s, &t.dsse.names(s));
+                    let calls = kms_calls::rows(&t.kms_calls, s, &s.ranks());
+                    let cost = kms_cost::rows(calls.iter(), s);
+                    let bucket_keys = kms_bucket_keys::rows(calls.iter(), s, &t.dsse.names(s));
                     (calls, cost, bucket_keys)
                 },
                 || {
@@ -685,7 +777,46 @@ mod tests {
         let mut twice = Tables::from_state(whole.state().expect("state")).expect("from_state");
         twice.merge(fold(KMS, 0, 2));
         assert_eq!(twice.records.attributed, 4);
-        assert_eq!(Rows::of(&twice).kms_calls[0].tally.count, 2);
+        let rows = Rows::of(&twice);
+        let first = rows.kms_calls.iter().next().expect("a row");
+        assert_eq!(first.tally.count, 2);
+    }
+
+    #[test]
+    fn rows_sorted_on_ranks_come_in_the_order_of_their_strings() {
+        // Strings interned in an order unlike their own, with null and empty ones: symbols'
+        // order says nothing of the strings', the ranks do.
+        let mut strings = Interner::default();
+        let names = ["role/z", "", "role/a", "Role/m", "role/ab", "role/a0"];
+        let syms: Vec<Sym> = names.iter().map(|n| strings.intern(n)).collect();
+        let mut t: Tallies<kms_calls::Key> = Tallies::default();
+        for (i, &p) in syms.iter().chain([&intern::NULL]).enumerate() {
+            for (j, &k) in syms.iter().rev().enumerate() {
+                let key = kms_calls::Key {
+                    hour: 3600 * ((i + j) % 3) as i64,
+                    account_id: p,
+                    region: intern::NULL,
+                    principal: k,
+                    principal_type: intern::NULL,
+                    event_name: p,
+                    key_arn: k,
+                    via_service: intern::NULL,
+                    s3_bucket: intern::NULL,
+                    bucket_key: [None, Some(true), Some(false)][j % 3],
+                    error_code: intern::NULL,
+                    caller_kind: CallerKind::Direct,
+                    key_account_id: intern::NULL,
+                };
+                t.add(key, 7, (j % 2 == 0).then_some("i-0abc"), &mut strings);
+            }
+        }
+        let resolved: Vec<_> = t.rows(&strings).iter().map(|r| (r.key, r.tally)).collect();
+        let sorted = t.sorted(&strings, &strings.ranks());
+        let lazily: Vec<_> = sorted.iter().map(|r| (r.key, r.tally)).collect();
+        assert_eq!(sorted.len(), 42);
+        assert_eq!(lazily, resolved);
+        let with_sessions = sorted.iter().filter(|r| r.session_count() == 1).count();
+        assert_eq!(with_sessions, 21);
     }
 
     #[test]

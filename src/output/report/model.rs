@@ -506,7 +506,7 @@ impl<'a> ReportModel<'a> {
                 cross_account: r.duplicate_cross_account,
             }),
             kms_callers: Listing::new(
-                kms_callers(&rows.kms_calls, &rows.kms_rates, projection),
+                kms_callers(rows.kms_calls.iter(), &rows.kms_rates, projection),
                 top,
                 "principals in kms_calls.parquet",
             ),
@@ -555,7 +555,7 @@ impl<'a> ReportModel<'a> {
 
 /// Principals by KMS calls, most first, with their busiest second and throttled calls.
 fn kms_callers<'a>(
-    calls: &[KmsCallRow<'a>],
+    calls: impl IntoIterator<Item = KmsCallRow<'a>>,
     rates: &[RateRow<'a>],
     projection: Option<Projection>,
 ) -> Vec<KmsCaller<'a>> {
