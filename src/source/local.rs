@@ -36,7 +36,12 @@ pub fn list(input: &Path, filter: &ObjectFilter, listing: &mut Listing) -> Resul
         admit(listed, kind, layout, filter, listing);
         return Ok(());
     }
-    for (listed, kind, layout) in walk(input)? {
+    let walked = walk(input)?;
+    // At most every file is kept: one allocation of the final size, not a doubling vector
+    // (on a month of an organization trail, 691,191 objects, the doubling alone was 70 MB
+    // of the listing's heap peak).
+    listing.objects.reserve(walked.len());
+    for (listed, kind, layout) in walked {
         admit(listed, kind, layout, filter, listing);
     }
     Ok(())
@@ -84,7 +89,13 @@ fn walk(dir: &Path) -> Result<Vec<(Listed, ObjectKind, KeyLayout)>> {
             Ok(vec![(listed, kind, layout)])
         })
         .collect::<Result<_>>()?;
-    Ok(found.into_iter().flatten().collect())
+    // Joined at its final size: `flatten().collect()` cannot know it and doubled its way to
+    // twice the 150 MB of a month of an organization trail (heaptrack).
+    let mut files = Vec::with_capacity(found.iter().map(Vec::len).sum());
+    for mut part in found {
+        files.append(&mut part);
+    }
+    Ok(files)
 }
 
 /// A local file's stand-in for an ETag: size and modification time, which change when the
