@@ -13,6 +13,7 @@ mod generated;
 mod golden;
 mod hostile_input;
 mod kms_insights;
+mod module_graph;
 mod real_records;
 mod resume;
 mod s3_input;

@@ -1,8 +1,8 @@
 //! Buckets and keys: the S3 buckets and KMS keys of every stream, and the object keys.
 
-use super::identities::Role;
 use super::json::{HEX_LOWER, lit, put_digits, put_hex, put_uuid};
 use super::rng::Rng;
+use super::roles::Role;
 use super::time::{civil, digits2, digits4};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

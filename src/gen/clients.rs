@@ -2,9 +2,9 @@
 
 use anyhow::{Context, Result};
 
-use super::identities::{Role, private_ips, public_ips};
 use super::json::js;
 use super::rng::Rng;
+use super::roles::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Tls {
@@ -399,4 +399,25 @@ pub(super) fn role_clients(
             (s3.clone(), s3, public_ips(rng, 40))
         }
     })
+}
+/// Private addresses of a role's hosts in the VPC (10.second.x.y).
+pub(super) fn private_ips(rng: &mut Rng, second: u8, n: usize) -> Vec<[u8; 4]> {
+    (0..n)
+        .map(|_| [10, second, rng.below(64) as u8, rng.range(4, 250) as u8])
+        .collect()
+}
+
+/// Public addresses from ranges that look like offices, CI runners and home users.
+pub(super) fn public_ips(rng: &mut Rng, n: usize) -> Vec<[u8; 4]> {
+    const FIRST: [u8; 8] = [52, 54, 3, 18, 34, 81, 91, 185];
+    (0..n)
+        .map(|_| {
+            [
+                *rng.pick(&FIRST),
+                rng.below(256) as u8,
+                rng.below(256) as u8,
+                rng.range(1, 254) as u8,
+            ]
+        })
+        .collect()
 }

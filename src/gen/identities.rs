@@ -5,50 +5,8 @@ use anyhow::Result;
 use super::clients::{Client, Pool, role_clients};
 use super::json::{ALNUM, js, js_slashed, rand_hex, rand_string};
 use super::rng::Rng;
-use super::truth::{IdentityView, attribute_principal};
-
-/// The callers of every account. Each has a purpose that fixes what it calls and with what.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Role {
-    /// Assumed role of BI dashboards: a burst of KMS Decrypt at minute 0 of every hour.
-    Bi,
-    OrdersApp,
-    Etl,
-    Thumbnailer,
-    SsoAdmin,
-    /// Hands out presigned URLs; browsers and curl fetch them, many still SigV2.
-    Presigner,
-    EksNode,
-    /// IAM user of an old backup script: SigV2 through and through.
-    LegacyBackup,
-    CiDeploy,
-    /// IAM user of a .NET Framework 4.0 reporting tool: TLS 1.0.
-    DotnetReporting,
-    /// IAM user a partner uses with old SDKs: SigV2, some TLS 1.1.
-    PartnerSync,
-    CloudTrail,
-    LambdaService,
-    CrossAccount,
-    Anonymous,
-}
-
-pub(super) const ROLES: [Role; 15] = [
-    Role::Bi,
-    Role::OrdersApp,
-    Role::Etl,
-    Role::Thumbnailer,
-    Role::SsoAdmin,
-    Role::Presigner,
-    Role::EksNode,
-    Role::LegacyBackup,
-    Role::CiDeploy,
-    Role::DotnetReporting,
-    Role::PartnerSync,
-    Role::CloudTrail,
-    Role::LambdaService,
-    Role::CrossAccount,
-    Role::Anonymous,
-];
+use super::roles::Role;
+use super::rules::{IdentityView, attribute_principal};
 
 /// A pre-rendered `userIdentity` object, split around the session's `creationDate`.
 #[derive(Debug, Clone)]
@@ -194,27 +152,6 @@ fn account_identity(
             session_age: 0,
         }],
     ))
-}
-
-pub(super) fn private_ips(rng: &mut Rng, second: u8, n: usize) -> Vec<[u8; 4]> {
-    (0..n)
-        .map(|_| [10, second, rng.below(64) as u8, rng.range(4, 250) as u8])
-        .collect()
-}
-
-/// Public addresses from ranges that look like offices, CI runners and home users.
-pub(super) fn public_ips(rng: &mut Rng, n: usize) -> Vec<[u8; 4]> {
-    const FIRST: [u8; 8] = [52, 54, 3, 18, 34, 81, 91, 185];
-    (0..n)
-        .map(|_| {
-            [
-                *rng.pick(&FIRST),
-                rng.below(256) as u8,
-                rng.below(256) as u8,
-                rng.range(1, 254) as u8,
-            ]
-        })
-        .collect()
 }
 
 fn sessions(rng: &mut Rng, n: usize, make: impl Fn(&mut Rng) -> String) -> Vec<String> {

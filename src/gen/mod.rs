@@ -24,6 +24,8 @@ mod identities;
 mod json;
 mod layout;
 mod rng;
+mod roles;
+mod rules;
 mod time;
 mod truth;
 
@@ -43,10 +45,11 @@ use buckets::{BUCKET_KINDS, Bucket, KEY_ALIASES};
 use clients::Pool;
 use events::mgmt::{MGMT_SPECS, MgmtKind, SpecCx, compile_payload};
 use events::{Cx, KIND_MIX, Kind, Out, write_record};
-use identities::{Principal, ROLES, Role, build_principal};
+use identities::{Principal, build_principal};
 use json::{lit, rand_hex, rand_uuid};
 use layout::{FileMeta, WindowMeta, window_meta, write_digest};
 use rng::{Rng, TAG_FILE, TAG_PLAN, TAG_WORLD, mix, pick_weighted};
+use roles::{ROLES, Role};
 use time::{HOUR, WINDOW, civil};
 use truth::Acc;
 
@@ -586,7 +589,7 @@ fn write_log_file(
 #[cfg(test)]
 mod tests {
     use super::layout::MAX_FILE_RECORDS;
-    use super::truth::{
+    use super::rules::{
         IdentityView, SYMMETRIC_OPS, attribute_principal, is_legacy_tls, strip_brackets,
     };
     use super::*;

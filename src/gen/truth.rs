@@ -1,69 +1,13 @@
-//! The planted answers: the attribution rules, and the per-worker counters that apply them to
+//! The planted answers: the per-worker counters that apply the attribution rules (rules) to
 //! every written record and become [`Truth`].
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::clients::{Sig, Tls};
 use super::events::{Facts, Source};
+use super::rules::{SYMMETRIC_OPS, is_legacy_tls};
 use super::time::{HOUR, iso};
 use super::{KmsPeak, Truth, World};
-
-// ------------------------------------------------------------------------------------------
-// Attribution rules (the product's rules, restated here so the truth does not depend on the
-// analyzer's code)
-// ------------------------------------------------------------------------------------------
-
-/// The identity fields the attribution rules look at, as they appear in a record.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct IdentityView<'a> {
-    pub(super) typ: Option<&'a str>,
-    pub(super) arn: Option<&'a str>,
-    pub(super) issuer_arn: Option<&'a str>,
-    pub(super) invoked_by: Option<&'a str>,
-    pub(super) account_id: Option<&'a str>,
-}
-
-pub(super) fn attribute_principal(id: &IdentityView) -> String {
-    if let Some(issuer) = id.issuer_arn.filter(|s| !s.is_empty()) {
-        return issuer.to_string();
-    }
-    if let Some(arn) = id.arn {
-        return arn.to_string();
-    }
-    match (id.typ, id.invoked_by, id.account_id) {
-        (Some("AWSService"), Some(by), _) => by.to_string(),
-        (Some("AWSAccount"), _, Some(acct)) => format!("account:{acct}"),
-        _ => "unknown".to_string(),
-    }
-}
-
-/// Operations that share the per-account, per-region KMS request quota.
-/// The operations of the symmetric quota, as the KMS Developer Guide's "Request quotas"
-/// table lists them (data key pairs have quotas of their own). Kept apart from the analyzer's
-/// rule so that the planted answers are derived independently.
-pub(super) const SYMMETRIC_OPS: [&str; 8] = [
-    "Decrypt",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext",
-    "GenerateMac",
-    "GenerateRandom",
-    "ReEncrypt",
-    "VerifyMac",
-];
-
-pub(super) fn is_legacy_tls(version: &str) -> bool {
-    version == "TLSv1" || version == "TLSv1.1"
-}
-
-/// The logged user agent without one pair of surrounding square brackets. (The generator knows
-/// the unbracketed agent already; the tests apply the rule to what was logged.)
-#[cfg(test)]
-pub(super) fn strip_brackets(ua: &str) -> &str {
-    ua.strip_prefix('[')
-        .and_then(|s| s.strip_suffix(']'))
-        .unwrap_or(ua)
-}
 
 // ------------------------------------------------------------------------------------------
 // Truth accumulation

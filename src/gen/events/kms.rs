@@ -8,10 +8,10 @@ use super::{
 use crate::synth::buckets::{
     KEY_ALIASES, KEY_APP, KEY_BI, KEY_CLOUDTRAIL, put_object_key, role_buckets,
 };
-use crate::synth::identities::Role;
 use crate::synth::json::{ALNUM, BASE64, lit, put_chars, put_digits};
 use crate::synth::layout::{key_time, stream_prefix};
 use crate::synth::rng::{Rng, pick_weighted};
+use crate::synth::roles::Role;
 
 const THROTTLED: &str = "ThrottlingException";
 const THROTTLED_MESSAGE: &str =

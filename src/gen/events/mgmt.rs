@@ -9,12 +9,12 @@ use super::{
 };
 use crate::synth::buckets::{Bucket, KEY_APP};
 use crate::synth::clients::{Sig, Tls};
-use crate::synth::identities::Role;
 use crate::synth::json::{
     ALNUM, BASE64, HEX_LOWER, HEX_UPPER, lit, put_chars, put_digits, put_hex, put_u64, put_uuid,
     rand_hex, rand_string,
 };
 use crate::synth::rng::{Rng, pick_weighted};
+use crate::synth::roles::Role;
 use crate::synth::time::{put_time, put_time_ms};
 
 // ------------------------------------------------------------------------------------------

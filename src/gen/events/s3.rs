@@ -6,10 +6,10 @@ use super::{
 };
 use crate::synth::buckets::{Bucket, put_object_key, role_buckets};
 use crate::synth::clients::{Sig, Tls};
-use crate::synth::identities::Role;
 use crate::synth::json::{ALNUM, BASE64, HEX_LOWER, lit, put_chars, put_hex, put_u64};
 use crate::synth::layout::key_time;
 use crate::synth::rng::{Rng, pick_weighted};
+use crate::synth::roles::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum S3Op {
