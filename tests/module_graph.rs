@@ -2,14 +2,16 @@
 //! (issue 26: config, shard, resume, totals and tables were a circle of seven files, and the
 //! generator one of four). The graph is read from the sources' paths (`crate::a::b`,
 //! `super::c`, `self::d`, outside `#[cfg(test)]`), one node per file; a circle is named with
-//! its files.
+//! its files. The reader is textual: a path named in a comment counts as an edge (a false
+//! circle fails loudly, it never hides one), and a file is read up to its first
+//! `#[cfg(test)]`, where this project keeps its test modules.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
 /// Module path ("tables::kms_calls") -> source text without its tests.
-fn modules(src: &Path) -> BTreeMap<String, (bool, String)> {
+fn modules(src: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut dirs = vec![src.to_path_buf()];
     while let Some(dir) = dirs.pop() {
@@ -30,8 +32,7 @@ fn modules(src: &Path) -> BTreeMap<String, (bool, String)> {
                 .iter()
                 .map(|p| p.to_string_lossy().into_owned())
                 .collect();
-            let is_mod = parts.last().is_some_and(|p| p == "mod");
-            if is_mod {
+            if parts.last().is_some_and(|p| p == "mod") {
                 parts.pop();
             }
             if parts == ["lib"] || parts == ["main"] {
@@ -40,10 +41,7 @@ fn modules(src: &Path) -> BTreeMap<String, (bool, String)> {
             let text = fs::read_to_string(&path).expect("readable source");
             let code = text.split("#[cfg(test)]").next().unwrap_or("").to_owned();
             // lib.rs mounts the generator's folder `gen` as `synth` (a reserved word).
-            out.insert(
-                parts.join("::"),
-                (is_mod, code.replace("crate::synth", "crate::gen")),
-            );
+            out.insert(parts.join("::"), code.replace("crate::synth", "crate::gen"));
         }
     }
     out
@@ -94,7 +92,7 @@ fn graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mods = modules(src);
     let names: BTreeSet<String> = mods.keys().cloned().collect();
     let mut g = BTreeMap::new();
-    for (m, (_, code)) in &mods {
+    for (m, code) in &mods {
         let parent = m.rsplit_once("::").map_or("", |(p, _)| p);
         let mut deps = BTreeSet::new();
         let mut add = |path: String| {

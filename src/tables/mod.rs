@@ -145,15 +145,7 @@ impl<K: TableKey> Tallies<K> {
         let mut rows: Vec<_> = self
             .tallies
             .iter()
-            .map(|(k, &tally)| {
-                let sessions = self.sessions.get(k);
-                TallyRow {
-                    key: k.resolve(strings),
-                    tally,
-                    sessions,
-                    example_session: sessions.and_then(|s| s.example(strings)),
-                }
-            })
+            .map(|(&k, &tally)| tally_row(k, tally, self.sessions.get(&k), strings))
             .collect();
         rows.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         rows
@@ -183,12 +175,22 @@ impl<'a, K: TableKey> TallyRows<'a, K> {
         let strings = self.strings;
         self.rows
             .iter()
-            .map(move |&(k, &tally, sessions)| TallyRow {
-                key: k.resolve(strings),
-                tally,
-                sessions,
-                example_session: sessions.and_then(|s| s.example(strings)),
-            })
+            .map(move |&(&k, &tally, sessions)| tally_row(k, tally, sessions, strings))
+    }
+}
+
+/// The row of `key`, its strings resolved.
+fn tally_row<'a, K: TableKey>(
+    key: K,
+    tally: Tally,
+    sessions: Option<&'a Sessions>,
+    strings: &'a Interner,
+) -> TallyRow<'a, K::Resolved<'a>> {
+    TallyRow {
+        key: key.resolve(strings),
+        tally,
+        sessions,
+        example_session: sessions.and_then(|s| s.example(strings)),
     }
 }
 
