@@ -132,7 +132,7 @@ fn write_outputs(
     let quotas = Quotas {
         overrides: cfg.quota_overrides.clone(),
     };
-    let rows = Rows::of(&analysis.tables);
+    let rows = Rows::with_closed(&analysis.tables, analysis.closed.as_ref());
     let insights = KmsInsights::build(&analysis.tables, &rows, cfg.kms_price_per_10k);
     let output = OutputContext {
         quotas: &quotas,
@@ -141,6 +141,11 @@ fn write_outputs(
         cache_max_age: insights.cache_max_age,
     };
     tables::write_all(&dir, &rows, &output)?;
+    // Rows of closed hours that could not be read back would be missing from the files:
+    // the run fails before summary.json (which says a run is complete) is written.
+    if let Some(e) = rows.kms_calls.error() {
+        anyhow::bail!("kms_calls is incomplete, so no summary is written: {e}");
+    }
     let warnings = output::warnings::of(analysis, cfg);
     let wall_seconds = started.elapsed().as_secs_f64();
     let summary = output::summary::build(cfg, analysis, &insights, &warnings, wall_seconds);
@@ -158,6 +163,10 @@ fn write_outputs(
     let report_model = output::report::ReportModel::build(&report_input);
     output::report::html::write(&dir.join("report.html"), &report_model)?;
     let mut report = output::report::text::render(&report_model);
+    // The report read the rows again; with `--out s3://` nothing is uploaded short.
+    if let Some(e) = rows.kms_calls.error() {
+        anyhow::bail!("kms_calls is incomplete, so no output is published: {e}");
+    }
     let shown = target.shown();
     target.finish(&mut store::Store::new(cfg.s3.clone()))?;
     report.push_str(&format!("\nOutputs written to {shown}\n"));

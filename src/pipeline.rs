@@ -23,6 +23,7 @@ use crate::source::fetch::{self, Fetched};
 use crate::source::s3::{S3Session, S3Stats, S3Url};
 use crate::source::{self, Listing, Location, ObjectFilter, ObjectRef, SkippedObjects};
 use crate::tables::Tables;
+use crate::tables::closed::ClosedHours;
 use crate::totals::Totals;
 
 /// What the run did with the objects it listed.
@@ -51,6 +52,9 @@ pub struct Analysis {
     pub shard: Option<ShardLog>,
     /// The outputs of `trailsift merge`: what the merge did.
     pub merge: Option<crate::shard::merge::MergeStats>,
+    /// The hours closed during the run, spilled out of memory (tables::closed); their rows
+    /// join `tables`' as the outputs are written.
+    pub closed: Option<ClosedHours>,
 }
 
 /// What a shard's run keeps for the merge (shard::partial).
@@ -563,6 +567,7 @@ pub fn analyze_listing(
         .collect();
     // The key owners' copies dedup decided to count.
     let mut decided = Tables::new(cfg.cache_max_age);
+    let mut closed = closing(cfg, &progress);
     let last = epochs.len().saturating_sub(1);
     for (k, (epoch, hour)) in epochs.into_iter().zip(hours).enumerate() {
         let fetched = fetched.get_mut(k).and_then(Option::take);
@@ -592,6 +597,23 @@ pub fn analyze_listing(
             worker.epoch = None;
         });
         dedup.close(&view);
+        if let (Some(spill), Some(hour)) = (&mut closed, hour) {
+            // Every worker is idle between delivery hours.
+            let mut guards: Vec<_> = workers
+                .iter()
+                .map(|w| w.lock().unwrap_or_else(PoisonError::into_inner))
+                .collect();
+            let mut sources: Vec<&mut Tables> =
+                guards.iter_mut().map(|w| &mut w.totals.tables).collect();
+            sources.push(&mut decided);
+            if let Err(e) = spill.close(closed_before(hour, cfg.delivery_allowance), &mut sources) {
+                // Nothing has left memory that was not written: the hours stay open.
+                progress.warn(&format!(
+                    "cannot spill closed hours to a temporary file ({e}); the run keeps every hour in memory"
+                ));
+                closed = None;
+            }
+        }
         if let Some(saver) = &mut saver {
             saver.epoch_done(&epoch);
             if saver.due(k == last) {
@@ -627,6 +649,9 @@ pub fn analyze_listing(
         carried.merge(worker.totals);
     }
     carried.tables.merge(decided);
+    if let Some(closed) = &mut closed {
+        closed.finish(&mut carried.tables.strings);
+    }
     carried.failures.sort();
     let s3 = session.map(|s| s.stats.clone());
     Ok(Analysis {
@@ -645,7 +670,33 @@ pub fn analyze_listing(
         resume: saver.map(|s| s.stats),
         shard,
         merge: None,
+        closed,
     })
+}
+
+/// The spill of closed hours, in a plain run. A `--state` checkpoint and a shard's partial
+/// save the tables whole (what they hold is the run so far), so those runs keep every hour
+/// in memory; the spill is also left out when no temporary file can be made.
+fn closing(cfg: &AnalyzeConfig, progress: &Progress) -> Option<ClosedHours> {
+    if cfg.state.is_some() || cfg.shard.is_some() {
+        return None;
+    }
+    match ClosedHours::new() {
+        Ok(closed) => Some(closed),
+        Err(e) => {
+            progress.warn(&format!(
+                "cannot make a temporary file for closed hours ({e}); the run keeps every hour in memory"
+            ));
+            None
+        }
+    }
+}
+
+/// The hours closed once delivery hour `delivered` is read: those that ended at least
+/// `allowance` before the next delivery hour begins. A later record of a closed hour is still
+/// counted (tables::closed): the bound decides what stays in memory, not the answer.
+fn closed_before(delivered: i64, allowance: i64) -> i64 {
+    crate::time::hour_of(delivered.saturating_sub(allowance.max(0))) + 3600
 }
 
 /// The objects, sorted by delivery hour, cut into one vector per hour (moved, not copied).

@@ -312,6 +312,7 @@ pub fn merge(cfg: &MergeConfig) -> Result<RunOutcome> {
         resume: None,
         shard: None,
         merge: Some(stats),
+        closed: None,
     };
     let outcome = write_outputs(&acfg, &analysis, target, started);
     crate::free_in_background(analysis);

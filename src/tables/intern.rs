@@ -71,6 +71,18 @@ impl Interner {
         ranks
     }
 
+    /// Extends `table` (`table[their_sym] == our_sym`, as [`Interner::absorb`] gives) with
+    /// the strings `other` interned since `table` was last extended: `other` only grows, so
+    /// a table kept from one call to the next costs each string once (tables::closed).
+    pub fn absorb_new(&mut self, other: &Interner, table: &mut Vec<Sym>) {
+        if table.is_empty() {
+            table.push(NULL);
+        }
+        for s in other.strings.get(table.len()..).unwrap_or_default() {
+            table.push(self.intern(s));
+        }
+    }
+
     /// Re-interns every string of `other` here: `table[their_sym] == our_sym`.
     pub fn absorb(&mut self, other: &Interner) -> Vec<Sym> {
         let mut table = Vec::with_capacity(other.strings.len());

@@ -190,12 +190,12 @@ pub fn rows<'a>(
                 .entry((r.hour, r.key_arn, r.event_name))
                 .or_default();
             slot.0 += r.tally.count;
-            if let Some(sessions) = r.sessions {
+            if let Some(sessions) = &r.sessions {
                 slot.1.union(sessions);
             }
             seen.1 = true;
         }
-        if let Some(sessions) = r.sessions {
+        if let Some(sessions) = &r.sessions {
             g.sessions.union(sessions);
         }
     }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::closed::HourKey;
 use super::columns::{self, Column};
 use super::intern::{Interner, Sym};
 use super::{Common, TableAccumulator, Tallies, TallyRow, TallyRows, table_key};
@@ -69,11 +70,18 @@ impl TableAccumulator for KmsCalls {
     }
 }
 
+/// Rows close with their hour (closed).
+impl HourKey for Key {
+    fn hour(&self) -> i64 {
+        self.hour
+    }
+}
+
 /// A row: the key, resolved, and its calls.
 pub type Row<'a> = TallyRow<'a, Resolved<'a>>;
 
 /// The rows in file order; `ranks` are `strings`' (Interner::ranks).
-pub fn rows<'a>(table: &'a KmsCalls, strings: &'a Interner, ranks: &[u32]) -> TallyRows<'a, Key> {
+pub fn rows<'a>(table: &'a KmsCalls, strings: &'a Interner, ranks: Vec<u32>) -> TallyRows<'a, Key> {
     table.calls.sorted(strings, ranks)
 }
 

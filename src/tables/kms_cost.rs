@@ -54,7 +54,7 @@ pub fn rows<'a>(
             e.0 += r.tally.count;
             e.1 += throttled;
             if g.0 == "principal"
-                && let Some(sessions) = r.sessions
+                && let Some(sessions) = &r.sessions
             {
                 e.2.union(sessions);
             }

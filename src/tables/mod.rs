@@ -13,6 +13,7 @@
 //! Keys hold interned strings ([`intern`]); a partial's symbols mean something only with the
 //! strings saved beside it, so [`Tables`] saves both and `merge` re-maps symbols.
 
+pub mod closed;
 pub mod columns;
 pub mod intern;
 pub mod kms_bucket_keys;
@@ -27,6 +28,7 @@ pub mod sigv2_requests;
 pub mod tls_legacy;
 pub mod vpc_endpoint_events;
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use rustc_hash::FxHashMap;
@@ -38,6 +40,7 @@ use crate::attribute::sigv2::Evidence;
 use crate::attribute::{Attribution, Attributor};
 use crate::dedup::DeferredSink;
 use crate::record::Record;
+use closed::{ClosedHours, HourKey, SpilledTable};
 use intern::{Interner, Sym};
 use projection::Projection;
 use records::RecordCounts;
@@ -130,14 +133,20 @@ impl<K: TableKey> Tallies<K> {
 
     /// The rows in file order, each resolved only when it is read (TallyRows); `ranks` are
     /// `strings`' (Interner::ranks).
-    pub fn sorted<'a>(&'a self, strings: &'a Interner, ranks: &[u32]) -> TallyRows<'a, K> {
+    pub fn sorted<'a>(&'a self, strings: &'a Interner, ranks: Vec<u32>) -> TallyRows<'a, K> {
         let mut rows: Vec<_> = self
             .tallies
             .iter()
             .map(|(k, tally)| (k, tally, self.sessions.get(k)))
             .collect();
-        rows.sort_unstable_by(|a, b| a.0.cmp_ranked(b.0, ranks));
-        TallyRows { rows, strings }
+        rows.sort_unstable_by(|a, b| a.0.cmp_ranked(b.0, &ranks));
+        TallyRows {
+            rows,
+            strings,
+            ranks,
+            spilled: None,
+            error: std::sync::OnceLock::new(),
+        }
     }
 
     /// The rows, in file order.
@@ -145,7 +154,9 @@ impl<K: TableKey> Tallies<K> {
         let mut rows: Vec<_> = self
             .tallies
             .iter()
-            .map(|(&k, &tally)| tally_row(k, tally, self.sessions.get(&k), strings))
+            .map(|(&k, &tally)| {
+                tally_row(k, tally, self.sessions.get(&k).map(Cow::Borrowed), strings)
+            })
             .collect();
         rows.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         rows
@@ -155,27 +166,89 @@ impl<K: TableKey> Tallies<K> {
 /// A table's rows in file order, resolved as they are read: a month of an organization trail
 /// has 800,000 `kms_calls` rows, and holding them resolved (224 bytes each, every string a
 /// pointer and a length) was the largest item of the output's heap peak (179 MB,
-/// BENCHMARKS.md); here a row is three pointers into the table it is read from.
+/// BENCHMARKS.md); here a row is three pointers into the table it is read from. The rows of
+/// closed hours (closed) are read back from the spill file and joined in, each time the
+/// rows are read.
 pub struct TallyRows<'a, K: TableKey> {
     rows: Vec<(&'a K, &'a Tally, Option<&'a Sessions>)>,
     strings: &'a Interner,
+    ranks: Vec<u32>,
+    spilled: Option<(&'a ClosedHours, &'a SpilledTable)>,
+    /// The first spill file read that failed: the rows stop there, and the writer says so.
+    error: std::sync::OnceLock<String>,
 }
 
-impl<'a, K: TableKey> TallyRows<'a, K> {
+impl<'a, K: HourKey> TallyRows<'a, K> {
+    /// The rows joined with the rows of closed hours spilled in `table` of `closed`.
+    pub fn with_spilled(mut self, closed: &'a ClosedHours, table: &'a SpilledTable) -> Self {
+        self.spilled = Some((closed, table));
+        self
+    }
+
+    /// Rows in the table. With closed hours, they are counted by reading them.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        match self.spilled {
+            None => self.rows.len(),
+            Some(_) => self.iter().count(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.len() == 0
+    }
+
+    /// Why the rows stopped short, when a spilled block could not be read back.
+    pub fn error(&self) -> Option<&str> {
+        self.error.get().map(String::as_str)
     }
 
     /// The rows, in file order.
     pub fn iter(&self) -> impl Iterator<Item = TallyRow<'a, K::Resolved<'a>>> + '_ {
         let strings = self.strings;
-        self.rows
-            .iter()
-            .map(move |&(&k, &tally, sessions)| tally_row(k, tally, sessions, strings))
+        let ranks = &self.ranks;
+        let error = &self.error;
+        let mut spilled = self
+            .spilled
+            .into_iter()
+            .flat_map(|(closed, table)| closed.rows::<K>(table))
+            .map_while(move |row| match row {
+                Ok(row) => Some(row),
+                Err(e) => {
+                    let _ = error.set(format!("the closed hours' spill file: {e}"));
+                    None
+                }
+            })
+            .peekable();
+        let mut memory = self.rows.iter().peekable();
+        std::iter::from_fn(move || {
+            let order = match (memory.peek(), spilled.peek()) {
+                (None, None) => return None,
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some((m, _, _)), Some((s, _, _))) => m.cmp_ranked(s, ranks),
+            };
+            let row = match order {
+                std::cmp::Ordering::Less => {
+                    let &(&k, &tally, sessions) = memory.next()?;
+                    tally_row(k, tally, sessions.map(Cow::Borrowed), strings)
+                }
+                std::cmp::Ordering::Greater => {
+                    let (k, tally, sessions) = spilled.next()?;
+                    tally_row(k, tally, sessions.map(Cow::Owned), strings)
+                }
+                // A late record's row, joined with its hour's spilled row.
+                std::cmp::Ordering::Equal => {
+                    let &(&k, &late, more) = memory.next()?;
+                    let (_, mut tally, mut sessions) = spilled.next()?;
+                    tally.merge(late);
+                    if let Some(more) = more {
+                        sessions.get_or_insert_with(Sessions::default).union(more);
+                    }
+                    tally_row(k, tally, sessions.map(Cow::Owned), strings)
+                }
+            };
+            Some(row)
+        })
     }
 }
 
@@ -183,18 +256,19 @@ impl<'a, K: TableKey> TallyRows<'a, K> {
 fn tally_row<'a, K: TableKey>(
     key: K,
     tally: Tally,
-    sessions: Option<&'a Sessions>,
+    sessions: Option<Cow<'a, Sessions>>,
     strings: &'a Interner,
 ) -> TallyRow<'a, K::Resolved<'a>> {
+    let example_session = sessions.as_ref().and_then(|s| s.example(strings));
     TallyRow {
         key: key.resolve(strings),
         tally,
         sessions,
-        example_session: sessions.and_then(|s| s.example(strings)),
+        example_session,
     }
 }
 
-impl<'a, K: TableKey> std::fmt::Debug for TallyRows<'a, K>
+impl<'a, K: HourKey> std::fmt::Debug for TallyRows<'a, K>
 where
     K::Resolved<'a>: std::fmt::Debug,
 {
@@ -316,11 +390,12 @@ pub trait TableKey: Copy + Eq + std::hash::Hash {
 
 /// A row of a table that counts events per key: the key, resolved, its tally and its
 /// sessions. Reads as its key (`row.principal`), plus `row.tally`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct TallyRow<'a, R> {
     pub key: R,
     pub tally: Tally,
-    pub sessions: Option<&'a Sessions>,
+    /// Borrowed from the table, or owned when read back from closed hours.
+    pub sessions: Option<Cow<'a, Sessions>>,
     /// One session by name (`example_session`).
     pub example_session: Option<&'a str>,
 }
@@ -335,7 +410,7 @@ impl<R> std::ops::Deref for TallyRow<'_, R> {
 impl<R> TallyRow<'_, R> {
     /// Distinct sessions (`sessions` column).
     pub fn session_count(&self) -> i64 {
-        self.sessions.map_or(0, |s| s.count() as i64)
+        self.sessions.as_ref().map_or(0, |s| s.count() as i64)
     }
 }
 
@@ -601,11 +676,20 @@ impl<'a> Rows<'a> {
     /// The tables' rows are resolved and sorted on two threads: this runs after the
     /// workers have finished, when every core but one would otherwise be idle.
     pub fn of(t: &'a Tables) -> Rows<'a> {
+        Rows::with_closed(t, None)
+    }
+
+    /// The rows of `t` joined with those of the hours closed during the run (closed), whose
+    /// strings [`ClosedHours::finish`] has absorbed into `t`'s.
+    pub fn with_closed(t: &'a Tables, closed: Option<&'a ClosedHours>) -> Rows<'a> {
         let s = &t.strings;
         let ((kms_calls, cost, bucket_keys), (kms_rates, (sigv2, tls, caching, vpce))) =
             rayon::join(
                 || {
-                    let calls = kms_calls::rows(&t.kms_calls, s, &s.ranks());
+                    let mut calls = kms_calls::rows(&t.kms_calls, s, s.ranks());
+                    if let Some(closed) = closed {
+                        calls = calls.with_spilled(closed, &closed.kms_calls);
+                    }
                     let cost = kms_cost::rows(calls.iter(), s);
                     let bucket_keys = kms_bucket_keys::rows(calls.iter(), s, &t.dsse.names(s));
                     (calls, cost, bucket_keys)
@@ -813,7 +897,7 @@ mod tests {
             }
         }
         let resolved: Vec<_> = t.rows(&strings).iter().map(|r| (r.key, r.tally)).collect();
-        let sorted = t.sorted(&strings, &strings.ranks());
+        let sorted = t.sorted(&strings, strings.ranks());
         let lazily: Vec<_> = sorted.iter().map(|r| (r.key, r.tally)).collect();
         assert_eq!(sorted.len(), 42);
         assert_eq!(lazily, resolved);

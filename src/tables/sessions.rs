@@ -146,6 +146,12 @@ impl Sessions {
         self.absorb(&other, |s| table[s as usize]);
     }
 
+    /// The same sessions in the interner whose symbols `table` maps to.
+    pub fn remapped(mut self, table: &[Sym]) -> Sessions {
+        self.example = self.example.map(|(h, s)| (h, table[s as usize]));
+        self
+    }
+
     /// Joins sessions of the same interner (derived tables: kms_cost, kms_bucket_keys).
     pub fn union(&mut self, other: &Sessions) {
         self.absorb(other, |s| s);
