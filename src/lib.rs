@@ -119,6 +119,15 @@ pub(crate) fn free_in_background<T: Send + 'static>(value: T) {
 /// Writes the shard plan of `trailsift plan` (see [`shard::run::plan`]).
 pub use shard::run::{PlanOutcome, merge as run_merge, plan as run_plan};
 
+/// Fails when rows of closed hours (tables::closed) could not be read back: every output
+/// written from them would be short.
+fn all_rows_read(rows: &Rows<'_>) -> Result<()> {
+    match rows.kms_calls.error() {
+        Some(e) => anyhow::bail!("kms_calls is incomplete, so the outputs are not published: {e}"),
+        None => Ok(()),
+    }
+}
+
 /// Writes every output of `analysis` (a run's, or a merge's) into `target`.
 fn write_outputs(
     cfg: &AnalyzeConfig,
@@ -141,11 +150,8 @@ fn write_outputs(
         cache_max_age: insights.cache_max_age,
     };
     tables::write_all(&dir, &rows, &output)?;
-    // Rows of closed hours that could not be read back would be missing from the files:
-    // the run fails before summary.json (which says a run is complete) is written.
-    if let Some(e) = rows.kms_calls.error() {
-        anyhow::bail!("kms_calls is incomplete, so no summary is written: {e}");
-    }
+    // Before summary.json, which says a run is complete, is written.
+    all_rows_read(&rows)?;
     let warnings = output::warnings::of(analysis, cfg);
     let wall_seconds = started.elapsed().as_secs_f64();
     let summary = output::summary::build(cfg, analysis, &insights, &warnings, wall_seconds);
@@ -164,9 +170,7 @@ fn write_outputs(
     output::report::html::write(&dir.join("report.html"), &report_model)?;
     let mut report = output::report::text::render(&report_model);
     // The report read the rows again; with `--out s3://` nothing is uploaded short.
-    if let Some(e) = rows.kms_calls.error() {
-        anyhow::bail!("kms_calls is incomplete, so no output is published: {e}");
-    }
+    all_rows_read(&rows)?;
     let shown = target.shown();
     target.finish(&mut store::Store::new(cfg.s3.clone()))?;
     report.push_str(&format!("\nOutputs written to {shown}\n"));

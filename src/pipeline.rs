@@ -779,6 +779,20 @@ mod tests {
     }
 
     #[test]
+    fn an_hour_closes_once_the_allowance_after_its_end_has_been_read() {
+        let ten = 1_772_359_200; // 2026-03-01T10:00Z
+        // Delivery hour 10:00 read: with an hour's allowance, hour 09:00 (ended 10:00, due
+        // by 11:00, when the next delivery hour begins) closes, hour 10:00 does not.
+        assert_eq!(closed_before(ten, 3600), ten);
+        assert_eq!(closed_before(ten + 1800, 3600), ten, "any time in the hour");
+        // Without an allowance, the hour just read closes too; with two, one hour less.
+        assert_eq!(closed_before(ten, 0), ten + 3600);
+        assert_eq!(closed_before(ten, 7200), ten - 3600);
+        // An allowance not on the hour keeps the hour it reaches into open.
+        assert_eq!(closed_before(ten, 5400), ten - 3600);
+    }
+
+    #[test]
     fn each_delivery_hour_gets_a_vector_of_its_own_in_listing_order() {
         // Sorted by hour as analyze_listing sorts them; 10:05 and 10:55 share hour 10.
         let objects = vec![

@@ -74,7 +74,7 @@ pub struct ClosedHours {
     /// Bytes written so far.
     end: u64,
     /// Hours before this one are closed.
-    pub below: Option<i64>,
+    below: Option<i64>,
     /// The spilled symbols' strings, while the run goes on.
     strings: Interner,
     /// Per source (a worker's tables, at the same index every time): its symbols' in
@@ -97,11 +97,6 @@ impl ClosedHours {
             remap: Vec::new(),
             kms_calls: SpilledTable::default(),
         })
-    }
-
-    /// Bytes in the spill file.
-    pub fn bytes(&self) -> u64 {
-        self.end
     }
 
     /// Closes every hour before `bound`: takes the rows of the hours not closed yet out of
@@ -254,7 +249,7 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result
 mod tests {
     use super::*;
     use crate::attribute::kms::CallerKind;
-    use crate::tables::kms_calls::{self, Key};
+    use crate::tables::kms_calls::Key;
     use crate::tables::{Rows, intern::NULL};
 
     /// A call of `principal` at second `t`, in `session`, folded into `tables`.
@@ -353,11 +348,6 @@ mod tests {
                 3,
                 Some(expected_example(&["i-0", "i-1", "i-2"]))
             ),
-        );
-        // The Parquet writer reads them so too.
-        assert_eq!(
-            rows.kms_calls.iter().count(),
-            kms_calls::rows(&whole.kms_calls, &whole.strings, whole.strings.ranks()).len()
         );
     }
 
