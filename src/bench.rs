@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::config::AnalyzeConfig;
 use crate::pipeline::ObjectParser;
-use crate::source::{Listing, Location, ObjectFilter};
+use crate::source::{Listing, ObjectFilter};
 use crate::store::Place;
 
 /// What `trailsift bench` is asked to measure.
@@ -180,10 +180,7 @@ fn list(trail: &Path) -> Result<Vec<PathBuf>> {
     Ok(listing
         .objects
         .into_iter()
-        .filter_map(|o| match o.location {
-            Location::File(p) => Some(p),
-            Location::S3 { .. } => None,
-        })
+        .filter_map(|o| o.path().map(Path::to_path_buf))
         .collect())
 }
 

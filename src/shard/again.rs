@@ -9,7 +9,7 @@ use super::merge::ReadAgain;
 use crate::config::RecordFilter;
 use crate::pipeline::ObjectParser;
 use crate::record::Record;
-use crate::source::{Location, ObjectRef, local};
+use crate::source::{ObjectRef, local};
 use crate::store::Store;
 
 pub struct TrailReader<'a> {
@@ -20,8 +20,8 @@ pub struct TrailReader<'a> {
 
 impl ReadAgain for TrailReader<'_> {
     fn read_again(&mut self, object: &ObjectRef, each: &mut dyn FnMut(&Record<'_>)) -> Result<()> {
-        let raw = match &object.location {
-            Location::File(path) => {
+        let raw = match (object.path(), object.s3_object()) {
+            (Some(path), _) => {
                 let meta = std::fs::metadata(path)
                     .with_context(|| format!("cannot read {} again", object.key))?;
                 if local::file_etag(&meta) != object.etag {
@@ -33,7 +33,7 @@ impl ReadAgain for TrailReader<'_> {
                 }
                 std::fs::read(path).with_context(|| format!("cannot read {} again", object.key))?
             }
-            Location::S3 { bucket, key } => self
+            (None, Some((bucket, key))) => self
                 .store
                 .get(bucket, key, Some(&object.etag))
                 .with_context(|| {
@@ -42,6 +42,7 @@ impl ReadAgain for TrailReader<'_> {
                         object.key
                     )
                 })?,
+            (None, None) => return Err(anyhow!("{} names no file and no S3 object", object.key)),
         };
         let len = self
             .parser

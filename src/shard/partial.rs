@@ -27,8 +27,9 @@ pub use crate::shard_spec::PARTIAL_SUFFIX as SUFFIX;
 const MAGIC: &[u8] = b"trailsift partial\n";
 /// 1: the first layout. 2: the body's length before it and its CRC-32 after it, so that a
 /// partial cut short (an upload that stopped, a disk that filled) or damaged is refused by
-/// name instead of being decoded into wrong totals.
-const FORMAT: u32 = 2;
+/// name instead of being decoded into wrong totals. 3: an object's location no longer
+/// repeats its path or S3 key (source::Location), so format 2's objects do not decode.
+const FORMAT: u32 = 3;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Partial {

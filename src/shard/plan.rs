@@ -30,7 +30,9 @@ use crate::source::{Listing, ObjectRef, SkippedObjects};
 use crate::time::format_rfc3339;
 
 /// First line of what a plan file holds, so that another JSON file is refused by name.
-pub const FORMAT: &str = "trailsift shard plan 1";
+/// 1: the first layout. 2: an object's location no longer repeats its path or S3 key
+/// (source::Location).
+pub const FORMAT: &str = "trailsift shard plan 2";
 
 /// Compressed trail bytes one core reads per second, for the predicted times: measured on
 /// the generated 1M-record trail, 351 MB of gzip read in 3.8 to 4.2 s on 2 threads, 42 to
@@ -142,14 +144,20 @@ impl Plan {
 
     /// Reads a plan file (JSON), refusing one that is not a plan or is inconsistent.
     pub fn from_json(bytes: &[u8], source: &str) -> Result<Plan> {
-        let plan: Plan = serde_json::from_slice(bytes)
-            .map_err(|e| anyhow::anyhow!("{source} is not a trailsift shard plan ({e})"))?;
-        if plan.format != FORMAT {
+        // The format first: another version's objects need not decode as this one's.
+        #[derive(Deserialize)]
+        struct Format {
+            format: String,
+        }
+        let not_a_plan = |e| anyhow::anyhow!("{source} is not a trailsift shard plan ({e})");
+        let format: Format = serde_json::from_slice(bytes).map_err(not_a_plan)?;
+        if format.format != FORMAT {
             bail!(
                 "{source} is a '{}', not a '{FORMAT}': write it again with this trailsift's `plan`",
-                plan.format
+                format.format
             );
         }
+        let plan: Plan = serde_json::from_slice(bytes).map_err(not_a_plan)?;
         if let Some(o) = plan.objects.iter().find(|o| o.shard >= plan.shards) {
             bail!(
                 "{source}: {} is planned for shard {}, but the plan has {} shards",
@@ -309,7 +317,7 @@ mod tests {
     fn object(key: &str, size: u64) -> ObjectRef {
         ObjectRef {
             key: key.to_owned(),
-            location: Location::File(key.into()),
+            location: Location::File,
             layout: classify(key).1,
             size,
             etag: "e".to_owned(),

@@ -14,7 +14,7 @@ use crate::pipeline::{self, Analysis, ObjectCounts, ObjectParser};
 use crate::progress::Progress;
 use crate::resume::RunIdentity;
 use crate::source::s3::S3Session;
-use crate::source::{Listing, Location};
+use crate::source::{Listing, ObjectRef};
 use crate::store::{Place, Store};
 use crate::time::parse_cli_time;
 use crate::totals::Totals;
@@ -127,12 +127,7 @@ pub fn shard(cfg: &AnalyzeConfig, opts: &ShardOptions) -> Result<RunOutcome> {
     let objects = plan.objects_of(spec.index);
     let session = match session {
         Some(s) => Some(s),
-        None if objects
-            .iter()
-            .any(|o| matches!(o.location, Location::S3 { .. })) =>
-        {
-            Some(S3Session::connect(&cfg.s3)?)
-        }
+        None if objects.iter().any(ObjectRef::is_remote) => Some(S3Session::connect(&cfg.s3)?),
         None => None,
     };
     let listing = Listing {

@@ -28,8 +28,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use aws_sdk_s3::operation::get_object::GetObjectError;
 
+use super::ObjectRef;
 use super::s3::{S3Session, S3Stats, bump, cause_chain, error_detail};
-use super::{Location, ObjectRef};
 use crate::failure::ObjectError;
 
 /// Attempts at streaming one body, on top of the SDK's retries of the call itself.
@@ -101,7 +101,7 @@ async fn fetch(
     object: &ObjectRef,
     max_object_bytes: u64,
 ) -> Result<Bytes, ObjectError> {
-    let Location::S3 { bucket, key } = &object.location else {
+    let Some((bucket, key)) = object.s3_object() else {
         return Err(ObjectError::Fetch("not an S3 object".to_owned()));
     };
     let mut attempt = 0;

@@ -5,7 +5,10 @@
 //! `[prefix/]AWSLogs/[o-<org>/]<account>/CloudTrail/<region>/YYYY/MM/DD/`
 //! `<account>_CloudTrail_<region>_YYYYMMDDTHHmmZ_<suffix>.json.gz`
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
+use rustc_hash::FxHashSet;
 
 use crate::time::{SECONDS_PER_DAY, SECONDS_PER_HOUR};
 
@@ -26,20 +29,47 @@ pub enum ObjectKind {
 /// command line may have any name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KeyLayout {
-    pub org_id: Option<String>,
-    pub account_id: Option<String>,
-    pub region: Option<String>,
+    pub org_id: Option<Arc<str>>,
+    pub account_id: Option<Arc<str>>,
+    pub region: Option<Arc<str>>,
     /// Delivery time from the file name (epoch seconds), not the events' time: a file holds
     /// events from any time before it.
     pub delivered_at: Option<i64>,
 }
 
+/// The few distinct strings of a listing's layouts (its organizations, accounts and
+/// regions), each held once and shared by every key that spells it: a month of an
+/// organization trail has 691,000 log files but 20 accounts and 4 regions, and three strings
+/// of their own per file were 66 MB of the listing (heaptrack, BENCHMARKS.md).
+#[derive(Debug, Default)]
+pub struct LayoutStrings(FxHashSet<Arc<str>>);
+
+impl LayoutStrings {
+    fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(held) = self.0.get(s) {
+            return Arc::clone(held);
+        }
+        let held: Arc<str> = Arc::from(s);
+        self.0.insert(Arc::clone(&held));
+        held
+    }
+}
+
 /// Classifies a key by its file name and folders.
 pub fn classify(key: &str) -> (ObjectKind, KeyLayout) {
+    classify_sharing(key, &mut LayoutStrings::default())
+}
+
+/// [`classify`], with the layout's strings shared through `strings`.
+pub fn classify_sharing(key: &str, strings: &mut LayoutStrings) -> (ObjectKind, KeyLayout) {
     let name = key.rsplit(['/', '\\']).next().unwrap_or(key);
-    if let Some(layout) = parse_log_file_name(name) {
-        let mut layout = layout;
-        layout.org_id = org_id_of(key);
+    if let Some((account, region, delivered_at)) = parse_log_file_name(name) {
+        let layout = KeyLayout {
+            org_id: org_id_of(key).map(|o| strings.get(o)),
+            account_id: Some(strings.get(account)),
+            region: Some(strings.get(region)),
+            delivered_at: Some(delivered_at),
+        };
         return (ObjectKind::Log, layout);
     }
     let kind = if name.contains("_CloudTrail-Digest_") || key.contains("/CloudTrail-Digest/") {
@@ -58,7 +88,8 @@ pub fn has_trail_extension(name: &str) -> bool {
 }
 
 /// `<account>_CloudTrail_<region>_YYYYMMDDTHHmmZ_<suffix>.json[.gz]`
-fn parse_log_file_name(name: &str) -> Option<KeyLayout> {
+/// Returns the account, the region and the delivery time.
+fn parse_log_file_name(name: &str) -> Option<(&str, &str, i64)> {
     let stem = name
         .strip_suffix(".json.gz")
         .or_else(|| name.strip_suffix(".json"))?;
@@ -82,12 +113,7 @@ fn parse_log_file_name(name: &str) -> Option<KeyLayout> {
     {
         return None;
     }
-    Some(KeyLayout {
-        org_id: None,
-        account_id: Some(account.to_owned()),
-        region: Some(region.to_owned()),
-        delivered_at: Some(parse_delivery_stamp(stamp)?),
-    })
+    Some((account, region, parse_delivery_stamp(stamp)?))
 }
 
 /// `YYYYMMDDTHHmmZ` to epoch seconds.
@@ -118,7 +144,7 @@ fn parse_delivery_stamp(stamp: &str) -> Option<i64> {
 }
 
 /// The organization id of an organization trail: the `o-...` folder right after `AWSLogs/`.
-fn org_id_of(key: &str) -> Option<String> {
+fn org_id_of(key: &str) -> Option<&str> {
     let mut folders = key
         .split(['/', '\\'])
         .skip_while(|f| *f != "AWSLogs")
@@ -126,7 +152,6 @@ fn org_id_of(key: &str) -> Option<String> {
     folders
         .next()
         .filter(|f| f.starts_with("o-") && f.len() > 2)
-        .map(str::to_owned)
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
-use super::layout::{KeyLayout, ObjectKind, classify, has_trail_extension};
-use super::{Listed, Listing, Location, ObjectFilter, admit};
+use super::layout::{LayoutStrings, ObjectKind, classify, classify_sharing, has_trail_extension};
+use super::{Listed, Listing, ObjectFilter, ObjectRef, SkippedObjects, admit};
 
 /// Adds what `input` holds to `listing`.
 ///
@@ -17,7 +17,7 @@ pub fn list(input: &Path, filter: &ObjectFilter, listing: &mut Listing) -> Resul
     let meta = std::fs::metadata(input)
         .with_context(|| format!("cannot read input '{}'", input.display()))?;
     if meta.is_file() {
-        let key = input.to_string_lossy().into_owned();
+        let (key, location) = ObjectRef::local(input.to_path_buf());
         let (mut kind, layout) = classify(&key);
         if kind == ObjectKind::NotCloudTrail && has_trail_extension(&key) {
             kind = ObjectKind::Log;
@@ -29,73 +29,119 @@ pub fn list(input: &Path, filter: &ObjectFilter, listing: &mut Listing) -> Resul
         }
         let listed = Listed {
             name: key,
-            location: Location::File(input.to_path_buf()),
+            location,
             size: meta.len(),
             etag: file_etag(&meta),
         };
         admit(listed, kind, layout, filter, listing);
         return Ok(());
     }
-    let walked = walk(input)?;
-    // At most every file is kept: one allocation of the final size, not a doubling vector
-    // (on a month of an organization trail, 691,191 objects, the doubling alone was 70 MB
-    // of the listing's heap peak).
-    listing.objects.reserve(walked.len());
-    for (listed, kind, layout) in walked {
-        admit(listed, kind, layout, filter, listing);
+    let walked = walk(input, filter)?;
+    listing.listed += walked.listed;
+    listing.skipped.add(&walked.skipped);
+    // Joined at its final size, each folder's vector freed as soon as it is moved: a
+    // doubling vector, or a copy per folder level, held the listing of a month of an
+    // organization trail (691,191 objects) two and three times over (heaptrack).
+    listing
+        .objects
+        .reserve_exact(walked.folders.iter().map(Vec::len).sum());
+    for folder in walked.folders {
+        listing.objects.extend(folder);
     }
     Ok(())
 }
 
-/// Every file under `dir`, depth first in name order (the order of walkdir's
-/// `sort_by_file_name`, which this replaced), classified by its key.
+/// What a folder holds: its log files that the filters admit, in name order, one vector per
+/// run of files between sub-folders (moved up whole, never copied level by level), and
+/// the counts of the rest.
+#[derive(Default)]
+struct Walked {
+    listed: u64,
+    skipped: SkippedObjects,
+    folders: Vec<Vec<ObjectRef>>,
+}
+
+impl Walked {
+    fn absorb(&mut self, sub: Walked) {
+        self.listed += sub.listed;
+        self.skipped.add(&sub.skipped);
+        self.folders.extend(sub.folders);
+    }
+
+    fn close_run(&mut self, files: &mut Vec<ObjectRef>) {
+        if !files.is_empty() {
+            files.shrink_to_fit();
+            self.folders.push(std::mem::take(files));
+        }
+    }
+}
+
+/// Every log file under `dir` that `filter` admits, depth first in name order (the order
+/// of walkdir's `sort_by_file_name`, which this replaced), classified by its key.
 ///
-/// Sub-directories are walked in parallel on the current rayon pool and their files joined
-/// back in name order, so the listing is the same whatever the thread count. An organization
-/// trail is mostly folders (account, region, year, month, day) of a few small files, and a
-/// stat per file: one thread walked a week of 20 accounts x 4 regions (175k files) in 0.65 s,
-/// 17% of the run, with the other core idle.
-fn walk(dir: &Path) -> Result<Vec<(Listed, ObjectKind, KeyLayout)>> {
+/// Sub-folders are walked in parallel on the current rayon pool and joined back in name
+/// order, so the listing is the same whatever the thread count. An organization trail is
+/// mostly folders (account, region, year, month, day) of a few small files, and a stat per
+/// file: one thread walked a week of 20 accounts x 4 regions (175k files) in 0.65 s, 17% of
+/// the run, with the other core idle. A folder's own files are taken in order on the thread
+/// that lists it: a day's dozen files are not worth a task (and a vector) each.
+fn walk(dir: &Path, filter: &ObjectFilter) -> Result<Walked> {
+    let cannot = || format!("cannot walk '{}'", dir.display());
     let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)
         .and_then(|d| d.collect::<std::io::Result<_>>())
-        .with_context(|| format!("cannot walk '{}'", dir.display()))?;
+        .with_context(cannot)?;
     entries.sort_by_key(std::fs::DirEntry::file_name);
-    let found: Vec<Vec<_>> = entries
-        .par_iter()
-        .map(|entry| -> Result<Vec<_>> {
-            // The entry's own type: a symbolic link is neither followed nor read (as walkdir).
-            let kind = entry
-                .file_type()
-                .with_context(|| format!("cannot walk '{}'", entry.path().display()))?;
-            if kind.is_dir() {
-                return walk(&entry.path());
-            }
-            if !kind.is_file() {
-                return Ok(Vec::new());
-            }
-            let path = entry.path();
-            let key = path.to_string_lossy().into_owned();
-            let (kind, layout) = classify(&key);
-            // Only a log file's size and stand-in ETag are used: a digest is only counted.
-            let meta = (kind == ObjectKind::Log)
-                .then(|| entry.metadata().ok())
-                .flatten();
-            let listed = Listed {
-                name: key,
-                location: Location::File(path),
-                size: meta.as_ref().map_or(0, std::fs::Metadata::len),
-                etag: meta.as_ref().map(file_etag).unwrap_or_default(),
-            };
-            Ok(vec![(listed, kind, layout)])
+    // The entry's own type: a symbolic link is neither followed nor read (as walkdir).
+    let types: Vec<std::fs::FileType> = entries
+        .iter()
+        .map(|e| {
+            e.file_type()
+                .with_context(|| format!("cannot walk '{}'", e.path().display()))
         })
         .collect::<Result<_>>()?;
-    // Joined at its final size: `flatten().collect()` cannot know it and doubled its way to
-    // twice the 150 MB of a month of an organization trail (heaptrack).
-    let mut files = Vec::with_capacity(found.iter().map(Vec::len).sum());
-    for mut part in found {
-        files.append(&mut part);
+    let subs: Vec<Walked> = entries
+        .par_iter()
+        .zip(&types)
+        .filter(|(_, t)| t.is_dir())
+        .map(|(e, _)| walk(&e.path(), filter))
+        .collect::<Result<_>>()?;
+    let mut subs = subs.into_iter();
+    let mut walked = Walked::default();
+    let mut files: Vec<ObjectRef> = Vec::new();
+    let mut strings = LayoutStrings::default();
+    for (entry, file_type) in entries.iter().zip(&types) {
+        if file_type.is_dir() {
+            walked.close_run(&mut files);
+            if let Some(sub) = subs.next() {
+                walked.absorb(sub);
+            }
+            continue;
+        }
+        if !file_type.is_file() {
+            continue;
+        }
+        walked.listed += 1;
+        let (key, location) = ObjectRef::local(entry.path());
+        let (kind, layout) = classify_sharing(&key, &mut strings);
+        if kind != ObjectKind::Log {
+            walked.skipped.count_kind(kind);
+            continue;
+        }
+        if !filter.admit(&layout, &mut walked.skipped) {
+            continue;
+        }
+        // Only a log file's size and stand-in ETag are used.
+        let meta = entry.metadata().ok();
+        files.push(ObjectRef {
+            key,
+            location,
+            layout,
+            size: meta.as_ref().map_or(0, std::fs::Metadata::len),
+            etag: meta.as_ref().map(file_etag).unwrap_or_default(),
+        });
     }
-    Ok(files)
+    walked.close_run(&mut files);
+    Ok(walked)
 }
 
 /// A local file's stand-in for an ETag: size and modification time, which change when the

@@ -25,7 +25,7 @@ use serde::Serialize;
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
 
-use super::layout::classify;
+use super::layout::{LayoutStrings, classify_sharing};
 use super::{Listing, Location, ObjectFilter};
 use crate::time::SECONDS_PER_DAY;
 
@@ -389,13 +389,14 @@ pub fn list(
     let found = session
         .runtime
         .block_on(walk(session, url, filter, progress))?;
+    let bucket: std::sync::Arc<str> = url.bucket.as_str().into();
+    let mut strings = LayoutStrings::default();
     for Found { key, size, etag } in found {
-        let (kind, layout) = classify(&key);
+        let (kind, layout) = classify_sharing(&key, &mut strings);
         let listed = super::Listed {
             name: S3Url::object_name(&url.bucket, &key),
             location: Location::S3 {
-                bucket: url.bucket.clone(),
-                key,
+                bucket: std::sync::Arc::clone(&bucket),
             },
             size,
             etag,
