@@ -30,7 +30,9 @@ use crate::totals::{Totals, TotalsState};
 /// First bytes of a state file: what it is, then the layout version of what follows.
 const MAGIC: &[u8] = b"trailsift state\n";
 /// 2: tables saved one by one through their `state()`, dedup owning its copies set aside.
-const FORMAT: u32 = 2;
+/// 3: kms_rates keeps its seconds as a sorted list or a counter per second
+/// (tables::kms_rates::Seconds), no longer a hash map.
+const FORMAT: u32 = 3;
 
 /// Default seconds between checkpoints (`--state-interval`).
 pub const DEFAULT_INTERVAL_SECONDS: u64 = 60;

@@ -74,7 +74,7 @@ pub fn hour_peaks<'a>(rates: &[kms_rates::Row<'a>]) -> BTreeMap<Scope<'a>, Vec<H
             None => {
                 let (second, calls) = row.counts.peak();
                 let mut minute_peaks = [0u32; 60];
-                for (&s, &c) in &row.counts.per_second {
+                for (s, c) in row.counts.per_second.iter() {
                     let m = &mut minute_peaks[usize::from(s / 60).min(59)];
                     *m = (*m).max(c);
                 }
@@ -82,7 +82,7 @@ pub fn hour_peaks<'a>(rates: &[kms_rates::Row<'a>]) -> BTreeMap<Scope<'a>, Vec<H
                     hour: row.hour,
                     peak: calls,
                     peak_second: second,
-                    calls: row.counts.per_second.values().map(|&c| u64::from(c)).sum(),
+                    calls: row.counts.calls(),
                     throttled: row.counts.throttled,
                     by_principal: Vec::new(),
                     minute_peaks,
@@ -96,12 +96,7 @@ pub fn hour_peaks<'a>(rates: &[kms_rates::Row<'a>]) -> BTreeMap<Scope<'a>, Vec<H
                 let Some(bar) = scopes.get_mut(&scope).and_then(|b| b.last_mut()) else {
                     continue;
                 };
-                let calls = row
-                    .counts
-                    .per_second
-                    .get(&bar.peak_second)
-                    .copied()
-                    .map_or(0, u64::from);
+                let calls = u64::from(row.counts.per_second.get(bar.peak_second));
                 if calls > 0 {
                     bar.by_principal.push((row.principal, calls));
                 }

@@ -28,7 +28,8 @@ const MAGIC: &[u8] = b"trailsift partial\n";
 /// 1: the first layout. 2: the body's length before it and its CRC-32 after it, so that a
 /// partial cut short (an upload that stopped, a disk that filled) or damaged is refused by
 /// name instead of being decoded into wrong totals. 3: an object's location no longer
-/// repeats its path or S3 key (source::Location), so format 2's objects do not decode.
+/// repeats its path or S3 key (source::Location), and kms_rates keeps its seconds as a
+/// sorted list or a counter per second (tables::kms_rates::Seconds): format 2 does not decode.
 const FORMAT: u32 = 3;
 
 #[derive(Debug, Serialize, Deserialize)]
