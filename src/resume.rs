@@ -31,8 +31,9 @@ use crate::totals::{Totals, TotalsState};
 const MAGIC: &[u8] = b"trailsift state\n";
 /// 2: tables saved one by one through their `state()`, dedup owning its copies set aside.
 /// 3: kms_rates keeps its seconds as a sorted list or a counter per second
-/// (tables::kms_rates::Seconds), no longer a hash map.
-const FORMAT: u32 = 3;
+/// (tables::kms_rates::Seconds), no longer a hash map. 4: kms_data_key_caching keeps its
+/// groups of one call apart (tables::kms_data_key_caching::OneCall).
+const FORMAT: u32 = 4;
 
 /// Default seconds between checkpoints (`--state-interval`).
 pub const DEFAULT_INTERVAL_SECONDS: u64 = 60;

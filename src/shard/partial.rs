@@ -30,7 +30,9 @@ const MAGIC: &[u8] = b"trailsift partial\n";
 /// name instead of being decoded into wrong totals. 3: an object's location no longer
 /// repeats its path or S3 key (source::Location), and kms_rates keeps its seconds as a
 /// sorted list or a counter per second (tables::kms_rates::Seconds): format 2 does not decode.
-const FORMAT: u32 = 3;
+/// 4: kms_data_key_caching keeps its groups of one call apart
+/// (tables::kms_data_key_caching::OneCall).
+const FORMAT: u32 = 4;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Partial {

@@ -172,6 +172,29 @@ pub struct CachingGroup {
 }
 
 impl CachingGroup {
+    /// The group of a single call.
+    fn of(one: OneCall, max_age: i64) -> CachingGroup {
+        let mut group = CachingGroup {
+            first_seen: one.at,
+            last_seen: one.at,
+            ..CachingGroup::default()
+        };
+        group.add(one, max_age);
+        group
+    }
+
+    /// Counts one more call.
+    fn add(&mut self, call: OneCall, max_age: i64) {
+        let window = u32::try_from(call.at.div_euclid(max_age)).unwrap_or(u32::MAX);
+        self.calls += 1;
+        self.first_seen = self.first_seen.min(call.at);
+        self.last_seen = self.last_seen.max(call.at);
+        self.per_window.add(window, 1);
+        if let Some(one) = call.session {
+            self.sessions.union(&Sessions::of_one(one));
+        }
+    }
+
     /// Calls a cache would still make: one per window with calls.
     pub fn windows(&self) -> u64 {
         self.per_window.len() as u64
@@ -201,10 +224,35 @@ impl CachingGroup {
     }
 }
 
+/// A group of one call so far: its time and session, all its row would need.
+///
+/// Most groups never see a second call: on a month of an organization trail about 600,000
+/// groups (one per direct call's encryption context) give 210 rows, and a whole
+/// [`CachingGroup`] each (windows, sessions) was the largest item of the heap's peak
+/// (144 MB, BENCHMARKS.md). A second call makes it a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OneCall {
+    pub at: i64,
+    /// The session's hash and name (tables::sessions::Sessions::one).
+    pub session: Option<(u64, Sym)>,
+}
+
+impl OneCall {
+    fn remap(self, table: &[Sym]) -> OneCall {
+        OneCall {
+            at: self.at,
+            session: self.session.map(|(h, s)| (h, table[s as usize])),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DataKeyCaching {
     pub max_age: i64,
+    /// Groups of two calls or more.
     pub groups: FxHashMap<CachingKey, CachingGroup>,
+    /// Groups of one call.
+    pub singles: FxHashMap<CachingKey, OneCall>,
 }
 
 impl Default for DataKeyCaching {
@@ -218,22 +266,58 @@ impl DataKeyCaching {
         DataKeyCaching {
             max_age: max_age.max(1),
             groups: FxHashMap::default(),
+            singles: FxHashMap::default(),
         }
     }
 
-    /// Counts one call; returns its group.
-    pub fn add_call(&mut self, key: CachingKey, event_time: i64) -> &mut CachingGroup {
-        let window = u32::try_from(event_time.div_euclid(self.max_age)).unwrap_or(u32::MAX);
-        let g = self.groups.entry(key).or_insert_with(|| CachingGroup {
-            first_seen: event_time,
-            last_seen: event_time,
-            ..CachingGroup::default()
-        });
-        g.calls += 1;
-        g.first_seen = g.first_seen.min(event_time);
-        g.last_seen = g.last_seen.max(event_time);
-        g.per_window.add(window, 1);
-        g
+    /// Counts one call without a session.
+    pub fn add_call(&mut self, key: CachingKey, event_time: i64) {
+        self.add_one(
+            key,
+            OneCall {
+                at: event_time,
+                session: None,
+            },
+        );
+    }
+
+    /// Counts one call: a group's, or a single that it makes a group.
+    fn add_one(&mut self, key: CachingKey, call: OneCall) {
+        if let Some(group) = self.groups.get_mut(&key) {
+            group.add(call, self.max_age);
+            return;
+        }
+        match self.singles.remove(&key) {
+            None => {
+                self.singles.insert(key, call);
+            }
+            Some(first) => {
+                let mut group = CachingGroup::of(first, self.max_age);
+                group.add(call, self.max_age);
+                self.groups.insert(key, group);
+            }
+        }
+    }
+
+    /// Adds a group of another partial (already in our symbols).
+    fn add_group(&mut self, key: CachingKey, group: CachingGroup, table: &[Sym]) {
+        let mine = match self.singles.remove(&key) {
+            Some(single) => self
+                .groups
+                .entry(key)
+                .or_insert(CachingGroup::of(single, self.max_age)),
+            None => self.groups.entry(key).or_default(),
+        };
+        mine.merge(group, table);
+    }
+
+    /// The group of `key`, of one call or more.
+    pub fn group(&self, key: &CachingKey) -> Option<CachingGroup> {
+        self.groups.get(key).cloned().or_else(|| {
+            self.singles
+                .get(key)
+                .map(|&one| CachingGroup::of(one, self.max_age))
+        })
     }
 }
 
@@ -253,29 +337,47 @@ impl TableAccumulator for DataKeyCaching {
             context,
             operation,
         };
-        let group = self.add_call(key, a.event_time);
-        if let Some(session) = a.session {
-            group.sessions.add(session, strings);
+        let at = a.event_time;
+        if let Some(group) = self.groups.get_mut(&key) {
+            // A group's session is interned only if it becomes the example (Sessions::add).
+            group.add(OneCall { at, session: None }, self.max_age);
+            if let Some(name) = a.session {
+                group.sessions.add(name, strings);
+            }
+            return;
         }
+        let call = OneCall {
+            at,
+            session: a.session.map(|name| Sessions::one(name, strings)),
+        };
+        self.add_one(key, call);
     }
 
     /// Joins another partial's groups; `table` maps its symbols to ours.
     fn merge(&mut self, other: DataKeyCaching, table: &[Sym]) {
         for (k, g) in other.groups {
-            self.groups
-                .entry(k.remap(table))
-                .or_default()
-                .merge(g, table);
+            self.add_group(k.remap(table), g, table);
+        }
+        for (k, one) in other.singles {
+            self.add_one(k.remap(table), one.remap(table));
         }
     }
 
     fn retract(&mut self, copies: Self, table: &[Sym]) {
-        for (k, g) in copies.groups {
-            let Some(mine) = self.groups.get_mut(&k.remap(table)) else {
-                continue;
-            };
-            mine.calls = mine.calls.saturating_sub(g.calls);
-            mine.per_window.retract(&g.per_window);
+        let max_age = self.max_age;
+        let copied = copies.singles.into_iter().map(|(k, one)| {
+            let group = CachingGroup::of(one, max_age);
+            (k, group)
+        });
+        for (k, g) in copies.groups.into_iter().chain(copied) {
+            let k = k.remap(table);
+            if let Some(mine) = self.groups.get_mut(&k) {
+                mine.calls = mine.calls.saturating_sub(g.calls);
+                mine.per_window.retract(&g.per_window);
+            } else if g.calls > 0 {
+                // A single counted twice over is not counted.
+                self.singles.remove(&k);
+            }
         }
     }
 }
@@ -455,10 +557,12 @@ mod tests {
             c.add_call(key(7), t0 + 3600 + i);
         }
         c.add_call(key(8), t0); // another context: its own cache entry
-        let g = &c.groups[&key(7)];
+        let g = c.group(&key(7)).expect("a group");
         assert_eq!((g.calls, g.windows(), g.saved()), (14, 3, 11));
         assert_eq!(g.busiest_window(), 10);
-        assert_eq!(c.groups[&key(8)].saved(), 0);
+        let single = c.group(&key(8)).expect("a group of one call");
+        assert_eq!((single.calls, single.windows(), single.saved()), (1, 1, 0));
+        assert_eq!((c.groups.len(), c.singles.len()), (1, 1));
     }
 
     #[test]
@@ -506,8 +610,88 @@ mod tests {
         b.add_call(key(7), t0 + 400);
         let identity: Vec<Sym> = (0..8).collect();
         a.merge(b, &identity);
-        let g = &a.groups[&key(7)];
+        let g = a.group(&key(7)).expect("a group");
         assert_eq!((g.calls, g.windows(), g.saved()), (3, 2, 1));
         assert_eq!((g.first_seen, g.last_seen), (t0, t0 + 400));
+    }
+}
+
+#[cfg(test)]
+mod one_call_tests {
+    use super::*;
+    use crate::tables::TableAccumulator;
+
+    fn key() -> CachingKey {
+        CachingKey {
+            account_id: 1,
+            region: 2,
+            principal: 3,
+            key_arn: 4,
+            context: 7,
+            operation: CacheOperation::Decrypt,
+        }
+    }
+
+    #[test]
+    fn single_calls_of_one_group_on_two_workers_make_the_group_one_worker_would() {
+        let t0 = 1_772_323_200;
+        let mut strings = Interner::default();
+        let first = OneCall {
+            at: t0 + 10,
+            session: Some(Sessions::one("i-1", &mut strings)),
+        };
+        let second = OneCall {
+            at: t0,
+            session: Some(Sessions::one("i-2", &mut strings)),
+        };
+        let identity: Vec<Sym> = (0..16).collect();
+
+        let mut whole = DataKeyCaching::new(300);
+        whole.add_one(key(), first);
+        assert_eq!((whole.singles.len(), whole.groups.len()), (1, 0));
+        whole.add_one(key(), second);
+        assert_eq!((whole.singles.len(), whole.groups.len()), (0, 1));
+
+        let (mut a, mut b) = (DataKeyCaching::new(300), DataKeyCaching::new(300));
+        a.add_one(key(), first);
+        b.add_one(key(), second);
+        a.merge(b, &identity);
+        assert_eq!((a.singles.len(), a.groups.len()), (0, 1));
+        let g = a.group(&key()).expect("a group");
+        assert_eq!(
+            (g.calls, g.windows(), g.saved(), g.sessions.count()),
+            (2, 1, 1, 2)
+        );
+        assert_eq!((g.first_seen, g.last_seen), (t0, t0 + 10));
+        assert_eq!(
+            Some(g.sessions.clone()),
+            whole.group(&key()).map(|w| w.sessions)
+        );
+
+        // A single merged into a group of the other worker joins it.
+        let mut c = DataKeyCaching::new(300);
+        c.add_one(
+            key(),
+            OneCall {
+                at: t0 + 400,
+                session: None,
+            },
+        );
+        c.merge(a, &identity);
+        let g = c.group(&key()).expect("a group");
+        assert_eq!((g.calls, g.windows(), g.saved()), (3, 2, 1));
+        assert_eq!(c.singles.len(), 0);
+
+        // A call two shards both counted is taken out once.
+        let mut copy = DataKeyCaching::new(300);
+        copy.add_one(
+            key(),
+            OneCall {
+                at: t0 + 400,
+                session: None,
+            },
+        );
+        c.retract(copy, &identity);
+        assert_eq!(c.group(&key()).map(|g| g.calls), Some(2));
     }
 }

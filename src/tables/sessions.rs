@@ -141,6 +141,21 @@ impl Sessions {
         }
     }
 
+    /// The hash a session's name is counted by, and its symbol once interned: what a row of
+    /// one call keeps of it instead of a whole [`Sessions`] (kms_data_key_caching).
+    pub fn one(name: &str, strings: &mut Interner) -> (u64, Sym) {
+        (session_hash(name), strings.intern(name))
+    }
+
+    /// The sessions of a single call in session `one` ([`Sessions::one`]): what
+    /// [`Sessions::add`] makes of it in an empty row.
+    pub fn of_one((hash, name): (u64, Sym)) -> Sessions {
+        let mut sessions = Sessions::default();
+        sessions.hashes.insert(hash);
+        sessions.example = Some((hash, name));
+        sessions
+    }
+
     /// Joins another partial's sessions; `table` maps its symbols to ours.
     pub fn merge(&mut self, other: Sessions, table: &[Sym]) {
         self.absorb(&other, |s| table[s as usize]);
