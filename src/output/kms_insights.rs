@@ -64,11 +64,13 @@ pub struct RecurringSpike<'a> {
 /// Per account and region, the hours of the symmetric quota in order (the quota nearly all
 /// KMS load counts against: S3, DynamoDB and every data key). Relies on `Rows`' order: by
 /// hour, account, region and class, the account-and-region row before its principals.
-pub fn hour_peaks<'a>(rates: &[kms_rates::Row<'a>]) -> BTreeMap<Scope<'a>, Vec<HourPeak<'a>>> {
+pub fn hour_peaks<'a>(
+    rates: impl IntoIterator<Item = kms_rates::Row<'a>>,
+) -> BTreeMap<Scope<'a>, Vec<HourPeak<'a>>> {
     let mut scopes: BTreeMap<Scope<'a>, Vec<HourPeak<'a>>> = BTreeMap::new();
     let mut current: Option<(Scope<'a>, i64)> = None;
     let symmetric = QuotaClass::Symmetric.as_str();
-    for row in rates.iter().filter(|r| r.quota_class == symmetric) {
+    for row in rates.into_iter().filter(|r| r.quota_class == symmetric) {
         let scope = (row.account_id, row.region);
         match row.principal {
             None => {
@@ -200,7 +202,7 @@ impl<'a> KmsInsights<'a> {
         for r in rows.kms_calls.iter() {
             *calls_by_kind.entry(r.caller_kind).or_default() += r.tally.count;
         }
-        let hour_peaks = hour_peaks(&rows.kms_rates);
+        let hour_peaks = hour_peaks(rows.kms_rates.iter());
         KmsInsights {
             recurring_spikes: recurring_spikes(&hour_peaks),
             hour_peaks,

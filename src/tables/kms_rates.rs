@@ -353,31 +353,56 @@ impl<'a> std::ops::Deref for Row<'a> {
 }
 
 /// The rows in file order: by hour, account and region, the account-and-region row before
-/// its principals, principals by name.
-pub fn rows<'a>(table: &'a KmsRates, strings: &'a Interner) -> Vec<Row<'a>> {
-    let mut rows: Vec<Row<'a>> = table
-        .seconds
-        .iter()
-        .map(|(k, counts)| Row {
-            key: k.resolve(strings),
+/// its principals, principals by name. Each is sorted as two pointers on the strings' ranks
+/// (Interner::ranks) and resolved only as it is read: resolved up front, the month's
+/// 431,460 rows were 48 MB of the heap's peak (BENCHMARKS.md).
+pub struct RateRows<'a> {
+    strings: &'a Interner,
+    sorted: Vec<(&'a Key, &'a SecondCounts)>,
+}
+
+impl<'a> RateRows<'a> {
+    pub fn iter(&self) -> impl Iterator<Item = Row<'a>> + '_ {
+        let strings = self.strings;
+        self.sorted.iter().map(move |&(key, counts)| Row {
+            key: key.resolve(strings),
             counts,
             example_session: counts.sessions.example(strings),
         })
-        .collect();
-    rows.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-    rows
+    }
+
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+}
+
+impl std::fmt::Debug for RateRows<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The rows of `table` in file order; `ranks` are `strings`' (Interner::ranks).
+pub fn rows<'a>(table: &'a KmsRates, strings: &'a Interner, ranks: &[u32]) -> RateRows<'a> {
+    let mut sorted: Vec<(&'a Key, &'a SecondCounts)> = table.seconds.iter().collect();
+    sorted.sort_unstable_by(|a, b| a.0.cmp_ranked(b.0, ranks));
+    RateRows { strings, sorted }
 }
 
 /// A row with what the file says of it.
-pub(super) struct Out<'r, 'a> {
-    row: &'r Row<'a>,
+pub(super) struct Out<'a> {
+    row: Row<'a>,
     stats: RateStats,
     /// Only the account-and-region rows carry the quota: it applies to them as a whole.
     quota: Option<Quota>,
 }
 
-pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
-    let c = columns::of::<Out<'r, 'a>>();
+pub(super) fn columns<'a>() -> Vec<Column<'a, Out<'a>>> {
+    let c = columns::of::<Out<'a>>();
     vec![
         c.timestamp("hour", "Hour (UTC)", |o| o.row.hour),
         c.text("account_id", "The account", |o| o.row.account_id),
@@ -483,7 +508,7 @@ pub(super) fn columns<'r, 'a: 'r>() -> Vec<Column<'r, Out<'r, 'a>>> {
 /// Each row's statistics are computed as its batch is encoded (columns::write_iter), not
 /// for every row first: on a month of an organization trail those were 67 MB of the heap
 /// peak, with the file's rows still to encode.
-pub fn write(dir: &Path, rows: &[Row<'_>], quotas: &Quotas) -> anyhow::Result<()> {
+pub fn write(dir: &Path, rows: &RateRows<'_>, quotas: &Quotas) -> anyhow::Result<()> {
     let out = rows.iter().map(|row| Out {
         stats: row.counts.stats(),
         quota: match (row.principal, row.region) {

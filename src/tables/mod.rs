@@ -663,7 +663,7 @@ fn restore<T: TableAccumulator>(tables: &[(String, Vec<u8>)]) -> Result<T, Strin
 /// Every table's rows in file order, with their strings resolved.
 pub struct Rows<'a> {
     pub kms_calls: TallyRows<'a, kms_calls::Key>,
-    pub kms_rates: Vec<kms_rates::Row<'a>>,
+    pub kms_rates: kms_rates::RateRows<'a>,
     pub sigv2: Vec<sigv2_requests::Row<'a>>,
     pub tls: Vec<tls_legacy::Row<'a>>,
     pub caching: Vec<kms_data_key_caching::Row<'a>>,
@@ -683,10 +683,11 @@ impl<'a> Rows<'a> {
     /// strings [`ClosedHours::finish`] has absorbed into `t`'s.
     pub fn with_closed(t: &'a Tables, closed: Option<&'a ClosedHours>) -> Rows<'a> {
         let s = &t.strings;
+        let ranks = s.ranks();
         let ((kms_calls, cost, bucket_keys), (kms_rates, (sigv2, tls, caching, vpce))) =
             rayon::join(
                 || {
-                    let mut calls = kms_calls::rows(&t.kms_calls, s, s.ranks());
+                    let mut calls = kms_calls::rows(&t.kms_calls, s, ranks.clone());
                     if let Some(closed) = closed {
                         calls = calls.with_spilled(closed, &closed.kms_calls);
                     }
@@ -696,7 +697,7 @@ impl<'a> Rows<'a> {
                 },
                 || {
                     rayon::join(
-                        || kms_rates::rows(&t.kms_rates, s),
+                        || kms_rates::rows(&t.kms_rates, s, &ranks),
                         || {
                             (
                                 sigv2_requests::rows(&t.sigv2, s),

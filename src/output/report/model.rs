@@ -506,12 +506,12 @@ impl<'a> ReportModel<'a> {
                 cross_account: r.duplicate_cross_account,
             }),
             kms_callers: Listing::new(
-                kms_callers(rows.kms_calls.iter(), &rows.kms_rates, projection),
+                kms_callers(rows.kms_calls.iter(), rows.kms_rates.iter(), projection),
                 top,
                 "principals in kms_calls.parquet",
             ),
             quota_hours: Listing::new(
-                quota_hours(&rows.kms_rates, quotas),
+                quota_hours(rows.kms_rates.iter(), quotas),
                 top,
                 "hours in kms_rates.parquet",
             ),
@@ -556,7 +556,7 @@ impl<'a> ReportModel<'a> {
 /// Principals by KMS calls, most first, with their busiest second and throttled calls.
 fn kms_callers<'a>(
     calls: impl IntoIterator<Item = KmsCallRow<'a>>,
-    rates: &[RateRow<'a>],
+    rates: impl IntoIterator<Item = RateRow<'a>>,
     projection: Option<Projection>,
 ) -> Vec<KmsCaller<'a>> {
     #[derive(Default)]
@@ -570,7 +570,7 @@ fn kms_callers<'a>(
     for r in calls {
         by.entry(r.principal).or_default().calls += r.tally.count;
     }
-    for r in rates.iter().filter(|r| r.principal.is_some()) {
+    for r in rates.into_iter().filter(|r| r.principal.is_some()) {
         let (second, calls) = r.counts.peak();
         let c = by.entry(r.principal).or_default();
         c.throttled += r.counts.throttled;
@@ -597,9 +597,12 @@ fn kms_callers<'a>(
 /// The account-and-region hours, closest to the quota first: a 20,000/s region at
 /// 15,000/s matters more than us-east-1 at 20,000/s. Then the highest peak, then the
 /// earliest hour.
-fn quota_hours<'a>(rates: &[RateRow<'a>], quotas: &Quotas) -> Vec<QuotaHour<'a>> {
+fn quota_hours<'a>(
+    rates: impl IntoIterator<Item = RateRow<'a>>,
+    quotas: &Quotas,
+) -> Vec<QuotaHour<'a>> {
     let mut hours: Vec<QuotaHour<'a>> = rates
-        .iter()
+        .into_iter()
         .filter(|r| r.principal.is_none())
         .map(|r| {
             let (second, calls) = r.counts.peak();
@@ -1338,13 +1341,13 @@ mod tests {
             counts,
             example_session: None,
         };
-        let rates = vec![
+        let rates = [
             rate(HOUR, Some("us-east-1"), &east),
             rate(HOUR + 3600, Some("us-east-1"), &east_later),
             rate(HOUR + 3600, None, &nowhere),
             rate(HOUR + 7200, Some("eu-north-1"), &north),
         ];
-        let hours = quota_hours(&rates, &Quotas::default());
+        let hours = quota_hours(rates.iter().copied(), &Quotas::default());
         let order: Vec<(i64, Text<'_>)> = hours.iter().map(|h| (h.hour, h.region)).collect();
         assert_eq!(
             order,
