@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
 use super::layout::{LayoutStrings, ObjectKind, classify, classify_sharing, has_trail_extension};
-use super::{Listed, Listing, ObjectFilter, ObjectRef, SkippedObjects, admit};
+use super::{Listed, Listing, ObjectFilter, ObjectRef, SkippedObjects, admit, wanted};
 
 /// Adds what `input` holds to `listing`.
 ///
@@ -86,10 +86,9 @@ impl Walked {
 /// the run, with the other core idle. A folder's own files are taken in order on the thread
 /// that lists it: a day's dozen files are not worth a task (and a vector) each.
 fn walk(dir: &Path, filter: &ObjectFilter) -> Result<Walked> {
-    let cannot = || format!("cannot walk '{}'", dir.display());
     let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)
         .and_then(|d| d.collect::<std::io::Result<_>>())
-        .with_context(cannot)?;
+        .with_context(|| format!("cannot walk '{}'", dir.display()))?;
     entries.sort_by_key(std::fs::DirEntry::file_name);
     // The entry's own type: a symbolic link is neither followed nor read (as walkdir).
     let types: Vec<std::fs::FileType> = entries
@@ -123,11 +122,7 @@ fn walk(dir: &Path, filter: &ObjectFilter) -> Result<Walked> {
         walked.listed += 1;
         let (key, location) = ObjectRef::local(entry.path());
         let (kind, layout) = classify_sharing(&key, &mut strings);
-        if kind != ObjectKind::Log {
-            walked.skipped.count_kind(kind);
-            continue;
-        }
-        if !filter.admit(&layout, &mut walked.skipped) {
+        if !wanted(kind, &layout, filter, &mut walked.skipped) {
             continue;
         }
         // Only a log file's size and stand-in ETag are used.

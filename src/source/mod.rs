@@ -206,11 +206,7 @@ pub(crate) fn admit(
     listing: &mut Listing,
 ) {
     listing.listed += 1;
-    if kind != ObjectKind::Log {
-        listing.skipped.count_kind(kind);
-        return;
-    }
-    if filter.admit(&layout, &mut listing.skipped) {
+    if wanted(kind, &layout, filter, &mut listing.skipped) {
         listing.objects.push(ObjectRef {
             key: listed.name,
             location: listed.location,
@@ -219,6 +215,21 @@ pub(crate) fn admit(
             etag: listed.etag,
         });
     }
+}
+
+/// True for a log file the filters can want; anything else is counted in `skipped` under
+/// its reason.
+fn wanted(
+    kind: ObjectKind,
+    layout: &KeyLayout,
+    filter: &ObjectFilter,
+    skipped: &mut SkippedObjects,
+) -> bool {
+    if kind != ObjectKind::Log {
+        skipped.count_kind(kind);
+        return false;
+    }
+    filter.admit(layout, skipped)
 }
 
 /// Which objects can hold wanted records, judged from the key alone.

@@ -283,10 +283,15 @@ impl DataKeyCaching {
 
     /// Counts one call: a group's, or a single that it makes a group.
     fn add_one(&mut self, key: CachingKey, call: OneCall) {
-        if let Some(group) = self.groups.get_mut(&key) {
-            group.add(call, self.max_age);
-            return;
+        match self.groups.get_mut(&key) {
+            Some(group) => group.add(call, self.max_age),
+            None => self.add_single(key, call),
         }
+    }
+
+    /// Counts one call of a key that has no group: a single, or a group with the single it
+    /// had.
+    fn add_single(&mut self, key: CachingKey, call: OneCall) {
         match self.singles.remove(&key) {
             None => {
                 self.singles.insert(key, call);
@@ -350,7 +355,7 @@ impl TableAccumulator for DataKeyCaching {
             at,
             session: a.session.map(|name| Sessions::one(name, strings)),
         };
-        self.add_one(key, call);
+        self.add_single(key, call);
     }
 
     /// Joins another partial's groups; `table` maps its symbols to ours.
@@ -614,23 +619,6 @@ mod tests {
         assert_eq!((g.calls, g.windows(), g.saved()), (3, 2, 1));
         assert_eq!((g.first_seen, g.last_seen), (t0, t0 + 400));
     }
-}
-
-#[cfg(test)]
-mod one_call_tests {
-    use super::*;
-    use crate::tables::TableAccumulator;
-
-    fn key() -> CachingKey {
-        CachingKey {
-            account_id: 1,
-            region: 2,
-            principal: 3,
-            key_arn: 4,
-            context: 7,
-            operation: CacheOperation::Decrypt,
-        }
-    }
 
     #[test]
     fn single_calls_of_one_group_on_two_workers_make_the_group_one_worker_would() {
@@ -647,17 +635,17 @@ mod one_call_tests {
         let identity: Vec<Sym> = (0..16).collect();
 
         let mut whole = DataKeyCaching::new(300);
-        whole.add_one(key(), first);
+        whole.add_one(key(7), first);
         assert_eq!((whole.singles.len(), whole.groups.len()), (1, 0));
-        whole.add_one(key(), second);
+        whole.add_one(key(7), second);
         assert_eq!((whole.singles.len(), whole.groups.len()), (0, 1));
 
         let (mut a, mut b) = (DataKeyCaching::new(300), DataKeyCaching::new(300));
-        a.add_one(key(), first);
-        b.add_one(key(), second);
+        a.add_one(key(7), first);
+        b.add_one(key(7), second);
         a.merge(b, &identity);
         assert_eq!((a.singles.len(), a.groups.len()), (0, 1));
-        let g = a.group(&key()).expect("a group");
+        let g = a.group(&key(7)).expect("a group");
         assert_eq!(
             (g.calls, g.windows(), g.saved(), g.sessions.count()),
             (2, 1, 1, 2)
@@ -665,33 +653,33 @@ mod one_call_tests {
         assert_eq!((g.first_seen, g.last_seen), (t0, t0 + 10));
         assert_eq!(
             Some(g.sessions.clone()),
-            whole.group(&key()).map(|w| w.sessions)
+            whole.group(&key(7)).map(|w| w.sessions)
         );
 
         // A single merged into a group of the other worker joins it.
         let mut c = DataKeyCaching::new(300);
         c.add_one(
-            key(),
+            key(7),
             OneCall {
                 at: t0 + 400,
                 session: None,
             },
         );
         c.merge(a, &identity);
-        let g = c.group(&key()).expect("a group");
+        let g = c.group(&key(7)).expect("a group");
         assert_eq!((g.calls, g.windows(), g.saved()), (3, 2, 1));
         assert_eq!(c.singles.len(), 0);
 
         // A call two shards both counted is taken out once.
         let mut copy = DataKeyCaching::new(300);
         copy.add_one(
-            key(),
+            key(7),
             OneCall {
                 at: t0 + 400,
                 session: None,
             },
         );
         c.retract(copy, &identity);
-        assert_eq!(c.group(&key()).map(|g| g.calls), Some(2));
+        assert_eq!(c.group(&key(7)).map(|g| g.calls), Some(2));
     }
 }
