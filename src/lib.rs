@@ -122,10 +122,13 @@ pub use shard::run::{PlanOutcome, merge as run_merge, plan as run_plan};
 /// Fails when rows of closed hours (tables::closed) could not be read back: every output
 /// written from them would be short.
 fn all_rows_read(rows: &Rows<'_>) -> Result<()> {
-    match rows.kms_calls.error() {
-        Some(e) => anyhow::bail!("kms_calls is incomplete, so the outputs are not published: {e}"),
-        None => Ok(()),
+    if let Some(e) = rows.kms_calls.error() {
+        anyhow::bail!("kms_calls is incomplete, so the outputs are not published: {e}");
     }
+    if let Some(e) = rows.kms_rates.error() {
+        anyhow::bail!("kms_rates is incomplete, so the outputs are not published: {e}");
+    }
+    Ok(())
 }
 
 /// Writes every output of `analysis` (a run's, or a merge's) into `target`.

@@ -606,12 +606,12 @@ pub fn analyze_listing(
             let mut sources: Vec<&mut Tables> =
                 guards.iter_mut().map(|w| &mut w.totals.tables).collect();
             sources.push(&mut decided);
-            if let Err(e) = spill.close(closed_before(hour, cfg.delivery_allowance), &mut sources) {
-                // Nothing has left memory that was not written: the hours stay open.
+            if let Some(e) = spill.close(closed_before(hour, cfg.delivery_allowance), &mut sources)
+            {
+                // Nothing is lost: what could not be written stays in memory, encoded.
                 progress.warn(&format!(
-                    "cannot spill closed hours to a temporary file ({e}); the run keeps every hour in memory"
+                    "cannot write closed hours to a temporary file ({e}); they stay in memory"
                 ));
-                closed = None;
             }
         }
         if let Some(saver) = &mut saver {

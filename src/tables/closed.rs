@@ -4,28 +4,30 @@
 //! The run reads delivery hours oldest first (pipeline). Once it has read delivery hour `D`,
 //! an event of hour `h` can still arrive only if CloudTrail delivered it more than
 //! `--delivery-allowance` after its hour ended; with the default hour, every hour up to
-//! `D - 1h` is *closed*: its `kms_calls` rows are taken out of every worker's tables, joined,
-//! sorted, and appended to the spill file as one block. Memory then holds the open hours,
-//! not the span: on a month of an organization trail each worker held every `kms_calls` row
-//! of the month (BENCHMARKS.md).
+//! `D - 1h` is *closed*: its `kms_calls` and `kms_rates` rows are taken out of every
+//! worker's tables, joined, sorted, and appended to the spill file as one block per table.
+//! Memory then holds the open hours, not the span: on a month of an organization trail each
+//! worker held every row of the month of both tables (BENCHMARKS.md).
 //!
 //! Closing never changes an answer. A record that arrives for a closed hour after all (a
 //! late delivery) is folded in memory as any other, and its row is joined with the spilled
-//! row of the same key when the rows are read back ([`super::TallyRows`]): the allowance
-//! decides only how much stays in memory, never what is counted. Blocks hold disjoint
-//! hours, in increasing order, each sorted as the file is, so the spilled rows read back as
-//! one sorted sequence, and joining them with the rows still in memory is a two-way merge.
+//! row of the same key when the rows are read back ([`joined`]): the allowance decides
+//! only how much stays in memory, never what is counted. Blocks hold disjoint hours, in
+//! increasing order, each sorted as the file is, so the spilled rows read back as one
+//! sorted sequence, and joining them with the rows still in memory is a two-way merge.
 //!
 //! The spilled keys' symbols point into the spill's own interner while the run goes on (each
 //! worker has its own); at the end those strings are absorbed into the run's interner
 //! ([`ClosedHours::finish`]) and every row read back is re-mapped to it.
 //!
 //! The spill file is an anonymous temporary file (`tempfile`, in `TMPDIR`): the system frees
-//! it when the run ends, however it ends. A month of an organization trail spills about
-//! 60 MB.
+//! it when the run ends, however it ends. Should a write to it fail (a full disk), that
+//! block and every later one stay in memory, encoded: nothing taken out of the tables is
+//! lost, and the run goes on as it would have without a spill.
 
 use std::fs::File;
 use std::io::{self, Write};
+use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -33,21 +35,41 @@ use serde::de::DeserializeOwned;
 
 use super::intern::{Interner, Sym};
 use super::sessions::Sessions;
-use super::{TableKey, Tables, Tallies, Tally};
+use super::{TableKey, Tables, Tally};
 
 /// A key that names the hour its rows belong to.
 pub trait HourKey: TableKey + Serialize + DeserializeOwned {
     fn hour(&self) -> i64;
 }
 
-/// A row as it is spilled: key, tally and sessions.
-pub type SpilledRow<K> = (K, Tally, Option<Sessions>);
+/// What a spilled row holds besides its key.
+pub trait SpilledValue: Serialize + DeserializeOwned {
+    /// The same value in the interner whose symbols `table` maps to.
+    fn remapped(self, table: &[Sym]) -> Self;
+    /// Joins the value of the same key from another worker, in the same interner.
+    fn join(&mut self, other: &Self);
+}
 
-/// One block of a spilled table: where it lies in the file.
-#[derive(Debug, Clone, Copy)]
-struct Block {
-    offset: u64,
-    len: usize,
+/// A tally and its sessions (kms_calls).
+impl SpilledValue for (Tally, Option<Sessions>) {
+    fn remapped(self, table: &[Sym]) -> Self {
+        (self.0, self.1.map(|s| s.remapped(table)))
+    }
+    fn join(&mut self, other: &Self) {
+        self.0.merge(other.0);
+        if let Some(more) = &other.1 {
+            self.1.get_or_insert_with(Sessions::default).union(more);
+        }
+    }
+}
+
+/// Where one block of a spilled table lies.
+#[derive(Debug)]
+enum Block {
+    /// In the spill file.
+    File { offset: u64, len: usize },
+    /// Still in memory, encoded: the spill file could not be written.
+    Memory(Vec<u8>),
 }
 
 /// The spilled rows of one table, block by block in file order.
@@ -58,21 +80,14 @@ pub struct SpilledTable {
     pub rows: u64,
 }
 
-impl SpilledTable {
-    fn add(&mut self, spilled: Option<(Block, u64)>) {
-        if let Some((block, rows)) = spilled {
-            self.blocks.push(block);
-            self.rows += rows;
-        }
-    }
-}
-
 /// The closed hours of a run: the spill file, and where each table's rows lie in it.
 #[derive(Debug)]
 pub struct ClosedHours {
     file: File,
     /// Bytes written so far.
     end: u64,
+    /// Why the file was last written to, when a write failed: later blocks stay in memory.
+    write_failed: Option<String>,
     /// Hours before this one are closed.
     below: Option<i64>,
     /// The spilled symbols' strings, while the run goes on.
@@ -83,73 +98,107 @@ pub struct ClosedHours {
     /// After [`ClosedHours::finish`]: the spilled symbols' in the run's interner.
     remap: Vec<Sym>,
     pub kms_calls: SpilledTable,
+    pub kms_rates: SpilledTable,
 }
 
 impl ClosedHours {
     /// An empty spill, in a new temporary file.
     pub fn new() -> io::Result<ClosedHours> {
-        Ok(ClosedHours {
-            file: tempfile::tempfile()?,
+        Ok(ClosedHours::in_file(tempfile::tempfile()?))
+    }
+
+    /// An empty spill in `file`, opened for reading and writing.
+    fn in_file(file: File) -> ClosedHours {
+        ClosedHours {
+            file,
             end: 0,
+            write_failed: None,
             below: None,
             strings: Interner::default(),
             memos: Vec::new(),
             remap: Vec::new(),
             kms_calls: SpilledTable::default(),
-        })
+            kms_rates: SpilledTable::default(),
+        }
     }
 
     /// Closes every hour before `bound`: takes the rows of the hours not closed yet out of
     /// `sources` (each worker's tables, always in the same order), and spills them. Rows of
     /// hours closed before stay where they are (late arrivals, joined when read back).
-    pub fn close(&mut self, bound: i64, sources: &mut [&mut Tables]) -> io::Result<()> {
+    /// Returns why the spill file could not be written, the first time it could not: the
+    /// rows are then kept in memory, encoded.
+    pub fn close(&mut self, bound: i64, sources: &mut [&mut Tables]) -> Option<String> {
         let from = self.below.unwrap_or(i64::MIN);
         if bound <= from {
-            return Ok(());
+            return None;
         }
+        let failed_before = self.write_failed.is_some();
         self.memos.resize_with(sources.len(), Vec::new);
         for (tables, memo) in sources.iter_mut().zip(&mut self.memos) {
             self.strings.absorb_new(&tables.strings, memo);
         }
-        let spilled = self.spill(from, bound, sources, |t| &mut t.kms_calls.calls)?;
-        self.kms_calls.add(spilled);
+        let calls = self.spill(sources, |t| t.kms_calls.calls.take_hours(from, bound));
+        add(&mut self.kms_calls, calls);
+        let rates = self.spill(sources, |t| t.kms_rates.take_hours(from, bound));
+        add(&mut self.kms_rates, rates);
         self.below = Some(bound);
-        Ok(())
+        match (&self.write_failed, failed_before) {
+            (Some(why), false) => Some(why.clone()),
+            _ => None,
+        }
     }
 
-    /// Takes the rows of hours `from..bound` of one table (`table` picks it) out of
-    /// `sources`, joins them and appends them as one block.
-    fn spill<K: HourKey>(
+    /// Takes the rows `take` picks out of each of `sources`, joins them and appends them
+    /// as one block, with the count of its rows; `None` when there are none.
+    fn spill<K: HourKey, V: SpilledValue>(
         &mut self,
-        from: i64,
-        bound: i64,
         sources: &mut [&mut Tables],
-        table: impl Fn(&mut Tables) -> &mut Tallies<K>,
-    ) -> io::Result<Option<(Block, u64)>> {
-        let mut joined: FxHashMap<K, (Tally, Option<Sessions>)> = FxHashMap::default();
+        take: impl Fn(&mut Tables) -> Vec<(K, V)>,
+    ) -> Option<(Block, u64)> {
+        let mut joined: FxHashMap<K, V> = FxHashMap::default();
         for (tables, memo) in sources.iter_mut().zip(&self.memos) {
-            take_hours(table(tables), from, bound, memo, &mut joined);
+            for (key, value) in take(tables) {
+                let value = value.remapped(memo);
+                match joined.entry(key.remap(memo)) {
+                    std::collections::hash_map::Entry::Occupied(mut row) => {
+                        row.get_mut().join(&value)
+                    }
+                    std::collections::hash_map::Entry::Vacant(row) => {
+                        row.insert(value);
+                    }
+                }
+            }
         }
-        let mut rows: Vec<SpilledRow<K>> =
-            joined.into_iter().map(|(k, (t, s))| (k, t, s)).collect();
+        if joined.is_empty() {
+            return None;
+        }
+        let mut rows: Vec<(K, V)> = joined.into_iter().collect();
         let strings = &self.strings;
         rows.sort_unstable_by(|a, b| a.0.resolve(strings).cmp(&b.0.resolve(strings)));
-        Ok(self.append(&rows)?.map(|block| (block, rows.len() as u64)))
+        let count = rows.len() as u64;
+        // Encoding into memory fails only for a sequence of unknown length, which neither
+        // the derived impls nor the std collections these rows hold ever are.
+        let bytes = postcard::to_stdvec(&rows).expect("spilled rows encode");
+        Some((self.append(bytes), count))
     }
 
-    /// Appends `rows` as one block; `None` when there are none.
-    fn append<K: Serialize>(&mut self, rows: &[SpilledRow<K>]) -> io::Result<Option<Block>> {
-        if rows.is_empty() {
-            return Ok(None);
+    /// Writes `bytes` at the end of the spill file, or keeps them in memory once a write has
+    /// failed.
+    fn append(&mut self, bytes: Vec<u8>) -> Block {
+        if self.write_failed.is_none() {
+            match self.file.write_all(&bytes) {
+                Ok(()) => {
+                    let block = Block::File {
+                        offset: self.end,
+                        len: bytes.len(),
+                    };
+                    self.end += bytes.len() as u64;
+                    return block;
+                }
+                Err(e) => self.write_failed = Some(e.to_string()),
+            }
         }
-        let bytes = postcard::to_stdvec(rows).map_err(io::Error::other)?;
-        self.file.write_all(&bytes)?;
-        let block = Block {
-            offset: self.end,
-            len: bytes.len(),
-        };
-        self.end += bytes.len() as u64;
-        Ok(Some(block))
+        Block::Memory(bytes)
     }
 
     /// The run is over: the spilled strings join `strings` (the run's interner), to which
@@ -162,17 +211,15 @@ impl ClosedHours {
 
     /// The spilled rows of `table`, in file order, in the run's symbols (after
     /// [`ClosedHours::finish`]).
-    pub fn rows<'a, K: HourKey + 'a>(
+    pub fn rows<'a, K: HourKey + 'a, V: SpilledValue + 'a>(
         &'a self,
         table: &'a SpilledTable,
-    ) -> impl Iterator<Item = io::Result<SpilledRow<K>>> + 'a {
+    ) -> impl Iterator<Item = io::Result<(K, V)>> + 'a {
         table.blocks.iter().flat_map(move |block| {
-            let rows: Vec<io::Result<SpilledRow<K>>> = match self.read(*block) {
+            let rows: Vec<io::Result<(K, V)>> = match self.read(block) {
                 Ok(rows) => rows
                     .into_iter()
-                    .map(|(k, t, s): SpilledRow<K>| {
-                        Ok((k.remap(&self.remap), t, s.map(|s| s.remapped(&self.remap))))
-                    })
+                    .map(|(k, v): (K, V)| Ok((k.remap(&self.remap), v.remapped(&self.remap))))
                     .collect(),
                 Err(e) => vec![Err(e)],
             };
@@ -180,50 +227,88 @@ impl ClosedHours {
         })
     }
 
-    fn read<K: DeserializeOwned>(&self, block: Block) -> io::Result<Vec<SpilledRow<K>>> {
-        let mut bytes = vec![0; block.len];
-        read_exact_at(&self.file, &mut bytes, block.offset)?;
-        postcard::from_bytes(&bytes).map_err(|e| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("a block of closed hours does not decode: {e}"),
-            )
-        })
-    }
-}
-
-/// Moves the rows of hours in `from..bound` out of `tallies` into `into`, their symbols
-/// re-mapped by `memo`.
-fn take_hours<K: HourKey>(
-    tallies: &mut Tallies<K>,
-    from: i64,
-    bound: i64,
-    memo: &[Sym],
-    into: &mut FxHashMap<K, (Tally, Option<Sessions>)>,
-) {
-    let closing = |k: &K| (from..bound).contains(&k.hour());
-    let taken: Vec<(K, Tally)> = tallies.tallies.extract_if(|k, _| closing(k)).collect();
-    if taken.is_empty() {
-        return;
-    }
-    for (key, tally) in taken {
-        let sessions = tallies.sessions.remove(&key).map(|s| s.remapped(memo));
-        match into.entry(key.remap(memo)) {
-            std::collections::hash_map::Entry::Occupied(mut row) => {
-                let (t, s) = row.get_mut();
-                t.merge(tally);
-                if let Some(more) = sessions {
-                    s.get_or_insert_with(Sessions::default).union(&more);
-                }
-            }
-            std::collections::hash_map::Entry::Vacant(row) => {
-                row.insert((tally, sessions));
+    fn read<K: DeserializeOwned, V: DeserializeOwned>(
+        &self,
+        block: &Block,
+    ) -> io::Result<Vec<(K, V)>> {
+        let decode = |bytes: &[u8]| {
+            postcard::from_bytes(bytes).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("a block of closed hours does not decode: {e}"),
+                )
+            })
+        };
+        match block {
+            Block::Memory(bytes) => decode(bytes),
+            &Block::File { offset, len } => {
+                let mut bytes = vec![0; len];
+                read_exact_at(&self.file, &mut bytes, offset)?;
+                decode(&bytes)
             }
         }
     }
-    // The maps shrink with what left them: a month's worth of capacity would stay otherwise.
-    tallies.tallies.shrink_to_fit();
-    tallies.sessions.shrink_to_fit();
+}
+
+fn add(table: &mut SpilledTable, spilled: Option<(Block, u64)>) {
+    if let Some((block, rows)) = spilled {
+        table.blocks.push(block);
+        table.rows += rows;
+    }
+}
+
+/// A row of a table read back: from memory, from the spill, or from both (a late record's
+/// row, joined with its hour's spilled row).
+pub enum Joined<'a, K, M, V> {
+    Memory(&'a K, M),
+    Spilled(K, V),
+    Both(&'a K, M, V),
+}
+
+/// The rows in memory (`memory`, in file order) merged with the spilled rows of `spilled`,
+/// in file order; `ranks` are the run's strings' (Interner::ranks). A spilled block that
+/// cannot be read back ends the spilled rows and sets `error`.
+pub fn joined<'a, K: HourKey + 'a, M, V: SpilledValue + 'a>(
+    memory: impl Iterator<Item = (&'a K, M)> + 'a,
+    spilled: Option<(&'a ClosedHours, &'a SpilledTable)>,
+    ranks: &'a [u32],
+    error: &'a OnceLock<String>,
+) -> impl Iterator<Item = Joined<'a, K, M, V>> + 'a {
+    let mut spilled = spilled
+        .into_iter()
+        .flat_map(|(closed, table)| closed.rows::<K, V>(table))
+        .map_while(move |row| match row {
+            Ok(row) => Some(row),
+            Err(e) => {
+                let _ = error.set(format!("the closed hours' spill file: {e}"));
+                None
+            }
+        })
+        .peekable();
+    let mut memory = memory.peekable();
+    std::iter::from_fn(move || {
+        let order = match (memory.peek(), spilled.peek()) {
+            (None, None) => return None,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some((m, _)), Some((s, _))) => m.cmp_ranked(s, ranks),
+        };
+        Some(match order {
+            std::cmp::Ordering::Less => {
+                let (k, m) = memory.next()?;
+                Joined::Memory(k, m)
+            }
+            std::cmp::Ordering::Greater => {
+                let (k, v) = spilled.next()?;
+                Joined::Spilled(k, v)
+            }
+            std::cmp::Ordering::Equal => {
+                let (k, m) = memory.next()?;
+                let (_, v) = spilled.next()?;
+                Joined::Both(k, m, v)
+            }
+        })
+    })
 }
 
 #[cfg(unix)]
@@ -248,8 +333,9 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::kms::CallerKind;
+    use crate::attribute::kms::{CallerKind, QuotaClass};
     use crate::tables::kms_calls::Key;
+    use crate::tables::kms_rates;
     use crate::tables::{Rows, intern::NULL};
 
     /// A call of `principal` at second `t`, in `session`, folded into `tables`.
@@ -271,6 +357,46 @@ mod tests {
             key_account_id: NULL,
         };
         tables.kms_calls.calls.add(key, t, session, s);
+        for principal in [NULL, key.principal] {
+            let rate = kms_rates::Key {
+                hour: key.hour,
+                account_id: key.account_id,
+                region: key.region,
+                quota_class: QuotaClass::Symmetric,
+                custom_key_store_id: NULL,
+                principal,
+            };
+            let counts = tables.kms_rates.seconds.entry(rate).or_default();
+            counts.record((t - key.hour) as u16, t % 2 == 0);
+            if let (Some(name), true) = (session, principal != NULL) {
+                counts.sessions.add(name, s);
+            }
+        }
+    }
+
+    type SeenRates = Vec<(
+        Option<String>,
+        i64,
+        Vec<(u16, u32)>,
+        u64,
+        u64,
+        Option<String>,
+    )>;
+
+    fn seen_rates(rows: &Rows<'_>) -> SeenRates {
+        rows.kms_rates
+            .iter()
+            .map(|r| {
+                (
+                    r.principal.map(str::to_owned),
+                    r.hour,
+                    r.counts.per_second.iter().collect(),
+                    r.counts.throttled,
+                    r.counts.sessions.count(),
+                    r.example_session.map(str::to_owned),
+                )
+            })
+            .collect()
     }
 
     type Seen = Vec<(String, i64, u64, i64, i64, i64, Option<String>)>;
@@ -317,17 +443,21 @@ mod tests {
 
         let mut closed = ClosedHours::new().expect("a temporary file");
         early(&mut a, &mut b);
-        closed.close(3600, &mut [&mut a, &mut b]).expect("spilled");
+        assert_eq!(closed.close(3600, &mut [&mut a, &mut b]), None, "spilled");
         assert_eq!(
             closed.kms_calls.rows, 3,
             "hour 0's rows, joined across workers"
         );
         assert_eq!(a.kms_calls.calls.tallies.len(), 0);
         assert_eq!(b.kms_calls.calls.tallies.len(), 1, "hour 1 stays open");
+        assert_eq!(
+            closed.kms_rates.rows, 4,
+            "hour 0's account scope and its three principals"
+        );
+        assert_eq!(a.kms_rates.seconds.len(), 0);
+        assert_eq!(b.kms_rates.seconds.len(), 2, "hour 1's scope and role/bi");
         // A bound already closed closes nothing again.
-        closed
-            .close(3600, &mut [&mut a, &mut b])
-            .expect("nothing to spill");
+        assert_eq!(closed.close(3600, &mut [&mut a, &mut b]), None);
         assert_eq!(closed.kms_calls.rows, 3);
         late(&mut a);
         a.merge(b);
@@ -336,6 +466,27 @@ mod tests {
         let expected = seen(&Rows::of(&whole));
         let rows = Rows::with_closed(&a, Some(&closed));
         assert_eq!(seen(&rows), expected);
+        let expected_rates = seen_rates(&Rows::of(&whole));
+        assert_eq!(seen_rates(&rows), expected_rates);
+        assert_eq!(
+            rows.kms_rates.len(),
+            7,
+            "hour 0: scope + 4 principals; hour 1: 2"
+        );
+        assert!(rows.kms_rates.error().is_none());
+        // The late call at second 5 joined hour 0's spilled account scope; the calls at
+        // even seconds are the throttled ones.
+        assert_eq!(
+            expected_rates[0],
+            (
+                None,
+                0,
+                vec![(5, 1), (10, 1), (20, 1), (30, 1), (40, 1), (50, 1)],
+                5,
+                0,
+                None
+            )
+        );
         assert_eq!(rows.kms_calls.len(), 5);
         assert!(rows.kms_calls.error().is_none());
         let bi = &expected[1];
@@ -349,6 +500,34 @@ mod tests {
                 Some(expected_example(&["i-0", "i-1", "i-2"]))
             ),
         );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_spill_file_that_cannot_be_written_loses_nothing() {
+        // /dev/full refuses every write with "no space left on device".
+        let full = File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let mut closed = ClosedHours::in_file(full);
+        let (mut a, mut whole) = (Tables::new(300), Tables::new(300));
+        for t in [&mut a, &mut whole] {
+            call(t, "role/bi", 10, Some("i-1"));
+            call(t, "role/bi", 3700, Some("i-2"));
+            call(t, "role/bi", 7300, None);
+        }
+        let why = closed.close(3600, &mut [&mut a]).expect("the write failed");
+        assert!(why.contains("space"), "{why}");
+        assert_eq!(closed.close(7200, &mut [&mut a]), None, "said once");
+        assert_eq!((closed.kms_calls.rows, closed.kms_rates.rows), (2, 4));
+        closed.finish(&mut a.strings);
+        let rows = Rows::with_closed(&a, Some(&closed));
+        let expected = Rows::of(&whole);
+        assert_eq!(seen(&rows), seen(&expected));
+        assert_eq!(seen_rates(&rows), seen_rates(&expected));
+        assert_eq!(rows.kms_calls.len(), 3);
     }
 
     /// The example session of a row with `names`: the smallest hash (sessions).

@@ -11,13 +11,16 @@
 //! is built at the end over all 3,600 seconds of the hour, zero seconds included, which is
 //! what makes its percentiles mean "share of the hour".
 
+use std::borrow::Cow;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Serializer, V2Serializer};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::closed::{self, ClosedHours, HourKey, Joined, SpilledTable, SpilledValue};
 use super::columns::{self, Column};
 use super::intern::{Interner, NULL, Sym};
 use super::sessions::Sessions;
@@ -40,6 +43,13 @@ table_key!(
         principal: Sym,
     }
 );
+
+/// Rows close with their hour (closed).
+impl HourKey for Key {
+    fn hour(&self) -> i64 {
+        self.hour
+    }
+}
 
 /// Calls in each second of an hour that had any.
 ///
@@ -184,6 +194,15 @@ impl SecondCounts {
         self.sessions.merge(other.sessions, table);
     }
 
+    /// Adds the calls of `other`, whose sessions are in the same interner.
+    fn join(&mut self, other: &SecondCounts) {
+        for (second, calls) in other.per_second.iter() {
+            self.per_second.add(second, calls);
+        }
+        self.throttled += other.throttled;
+        self.sessions.union(&other.sessions);
+    }
+
     /// Takes out the calls of `copies` (TableAccumulator::retract); sessions stay.
     pub fn retract(&mut self, copies: &SecondCounts) {
         for (second, calls) in copies.per_second.iter() {
@@ -276,6 +295,31 @@ pub struct KmsRates {
     pub seconds: FxHashMap<Key, SecondCounts>,
 }
 
+impl KmsRates {
+    /// Moves the rows of hours `from..bound` out (tables::closed).
+    pub fn take_hours(&mut self, from: i64, bound: i64) -> Vec<(Key, SecondCounts)> {
+        let rows: Vec<_> = self
+            .seconds
+            .extract_if(|k, _| (from..bound).contains(&k.hour))
+            .collect();
+        if !rows.is_empty() {
+            self.seconds.shrink_to_fit();
+        }
+        rows
+    }
+}
+
+/// A row's seconds, spilled with its hour (closed).
+impl SpilledValue for SecondCounts {
+    fn remapped(mut self, table: &[Sym]) -> Self {
+        self.sessions = self.sessions.remapped(table);
+        self
+    }
+    fn join(&mut self, other: &Self) {
+        SecondCounts::join(self, other);
+    }
+}
+
 impl TableAccumulator for KmsRates {
     const NAME: &'static str = "kms_rates";
 
@@ -326,10 +370,11 @@ impl TableAccumulator for KmsRates {
 }
 
 /// A row: the key, resolved, and its seconds.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Row<'a> {
     pub key: Resolved<'a>,
-    pub counts: &'a SecondCounts,
+    /// Borrowed from the table, or owned when read back from closed hours.
+    pub counts: Cow<'a, SecondCounts>,
     /// One of the sessions by name (`example_session`).
     pub example_session: Option<&'a str>,
 }
@@ -355,28 +400,60 @@ impl<'a> std::ops::Deref for Row<'a> {
 /// The rows in file order: by hour, account and region, the account-and-region row before
 /// its principals, principals by name. Each is sorted as two pointers on the strings' ranks
 /// (Interner::ranks) and resolved only as it is read: resolved up front, the month's
-/// 431,460 rows were 48 MB of the heap's peak (BENCHMARKS.md).
+/// 431,460 rows were 48 MB of the heap's peak (BENCHMARKS.md). The rows of closed hours
+/// (closed) are read back from the spill file and joined in, each time the rows are read.
 pub struct RateRows<'a> {
     strings: &'a Interner,
+    ranks: Vec<u32>,
     sorted: Vec<(&'a Key, &'a SecondCounts)>,
+    spilled: Option<(&'a ClosedHours, &'a SpilledTable)>,
+    /// The first spill file read that failed: the rows stop there, and the writer says so.
+    error: OnceLock<String>,
 }
 
 impl<'a> RateRows<'a> {
+    /// The rows joined with the rows of closed hours spilled in `table` of `closed`.
+    pub fn with_spilled(mut self, closed: &'a ClosedHours, table: &'a SpilledTable) -> Self {
+        self.spilled = Some((closed, table));
+        self
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = Row<'a>> + '_ {
         let strings = self.strings;
-        self.sorted.iter().map(move |&(key, counts)| Row {
-            key: key.resolve(strings),
-            counts,
-            example_session: counts.sessions.example(strings),
+        let memory = self.sorted.iter().map(|&(k, counts)| (k, counts));
+        closed::joined(memory, self.spilled, &self.ranks, &self.error).map(move |row| {
+            let (key, counts) = match row {
+                Joined::Memory(&key, counts) => (key, Cow::Borrowed(counts)),
+                Joined::Spilled(key, counts) => (key, Cow::Owned(counts)),
+                Joined::Both(&key, late, mut counts) => {
+                    counts.join(late);
+                    (key, Cow::Owned(counts))
+                }
+            };
+            let example_session = counts.sessions.example(strings);
+            Row {
+                key: key.resolve(strings),
+                counts,
+                example_session,
+            }
         })
     }
 
+    /// Rows in the table. With closed hours, they are counted by reading them.
     pub fn len(&self) -> usize {
-        self.sorted.len()
+        match self.spilled {
+            None => self.sorted.len(),
+            Some(_) => self.iter().count(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.sorted.is_empty()
+        self.len() == 0
+    }
+
+    /// Why the rows stopped short, when a spilled block could not be read back.
+    pub fn error(&self) -> Option<&str> {
+        self.error.get().map(String::as_str)
     }
 }
 
@@ -387,10 +464,16 @@ impl std::fmt::Debug for RateRows<'_> {
 }
 
 /// The rows of `table` in file order; `ranks` are `strings`' (Interner::ranks).
-pub fn rows<'a>(table: &'a KmsRates, strings: &'a Interner, ranks: &[u32]) -> RateRows<'a> {
+pub fn rows<'a>(table: &'a KmsRates, strings: &'a Interner, ranks: Vec<u32>) -> RateRows<'a> {
     let mut sorted: Vec<(&'a Key, &'a SecondCounts)> = table.seconds.iter().collect();
-    sorted.sort_unstable_by(|a, b| a.0.cmp_ranked(b.0, ranks));
-    RateRows { strings, sorted }
+    sorted.sort_unstable_by(|a, b| a.0.cmp_ranked(b.0, &ranks));
+    RateRows {
+        strings,
+        ranks,
+        sorted,
+        spilled: None,
+        error: OnceLock::new(),
+    }
 }
 
 /// A row with what the file says of it.

@@ -40,7 +40,7 @@ use crate::attribute::sigv2::Evidence;
 use crate::attribute::{Attribution, Attributor};
 use crate::dedup::DeferredSink;
 use crate::record::Record;
-use closed::{ClosedHours, HourKey, SpilledTable};
+use closed::{ClosedHours, HourKey, Joined, SpilledTable};
 use intern::{Interner, Sym};
 use projection::Projection;
 use records::RecordCounts;
@@ -131,6 +131,27 @@ impl<K: TableKey> Tallies<K> {
         }
     }
 
+    /// Moves the rows of hours `from..bound` out (tables::closed), with their sessions.
+    pub fn take_hours(&mut self, from: i64, bound: i64) -> Vec<(K, (Tally, Option<Sessions>))>
+    where
+        K: HourKey,
+    {
+        let closing = |k: &K| (from..bound).contains(&k.hour());
+        let taken: Vec<(K, Tally)> = self.tallies.extract_if(|k, _| closing(k)).collect();
+        if taken.is_empty() {
+            return Vec::new();
+        }
+        let rows = taken
+            .into_iter()
+            .map(|(k, tally)| (k, (tally, self.sessions.remove(&k))))
+            .collect();
+        // The maps shrink with what left them: a month's worth of capacity would stay
+        // otherwise.
+        self.tallies.shrink_to_fit();
+        self.sessions.shrink_to_fit();
+        rows
+    }
+
     /// The rows in file order, each resolved only when it is read (TallyRows); `ranks` are
     /// `strings`' (Interner::ranks).
     pub fn sorted<'a>(&'a self, strings: &'a Interner, ranks: Vec<u32>) -> TallyRows<'a, K> {
@@ -205,49 +226,24 @@ impl<'a, K: HourKey> TallyRows<'a, K> {
     /// The rows, in file order.
     pub fn iter(&self) -> impl Iterator<Item = TallyRow<'a, K::Resolved<'a>>> + '_ {
         let strings = self.strings;
-        let ranks = &self.ranks;
-        let error = &self.error;
-        let mut spilled = self
-            .spilled
-            .into_iter()
-            .flat_map(|(closed, table)| closed.rows::<K>(table))
-            .map_while(move |row| match row {
-                Ok(row) => Some(row),
-                Err(e) => {
-                    let _ = error.set(format!("the closed hours' spill file: {e}"));
-                    None
+        let memory = self
+            .rows
+            .iter()
+            .map(|&(k, tally, sessions)| (k, (tally, sessions)));
+        closed::joined(memory, self.spilled, &self.ranks, &self.error).map(move |row| match row {
+            Joined::Memory(&k, (&tally, sessions)) => {
+                tally_row(k, tally, sessions.map(Cow::Borrowed), strings)
+            }
+            Joined::Spilled(k, (tally, sessions)) => {
+                tally_row(k, tally, sessions.map(Cow::Owned), strings)
+            }
+            Joined::Both(&k, (&late, more), (mut tally, mut sessions)) => {
+                tally.merge(late);
+                if let Some(more) = more {
+                    sessions.get_or_insert_with(Sessions::default).union(more);
                 }
-            })
-            .peekable();
-        let mut memory = self.rows.iter().peekable();
-        std::iter::from_fn(move || {
-            let order = match (memory.peek(), spilled.peek()) {
-                (None, None) => return None,
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (Some((m, _, _)), Some((s, _, _))) => m.cmp_ranked(s, ranks),
-            };
-            let row = match order {
-                std::cmp::Ordering::Less => {
-                    let &(&k, &tally, sessions) = memory.next()?;
-                    tally_row(k, tally, sessions.map(Cow::Borrowed), strings)
-                }
-                std::cmp::Ordering::Greater => {
-                    let (k, tally, sessions) = spilled.next()?;
-                    tally_row(k, tally, sessions.map(Cow::Owned), strings)
-                }
-                // A late record's row, joined with its hour's spilled row.
-                std::cmp::Ordering::Equal => {
-                    let &(&k, &late, more) = memory.next()?;
-                    let (_, mut tally, mut sessions) = spilled.next()?;
-                    tally.merge(late);
-                    if let Some(more) = more {
-                        sessions.get_or_insert_with(Sessions::default).union(more);
-                    }
-                    tally_row(k, tally, sessions.map(Cow::Owned), strings)
-                }
-            };
-            Some(row)
+                tally_row(k, tally, sessions.map(Cow::Owned), strings)
+            }
         })
     }
 }
@@ -697,7 +693,13 @@ impl<'a> Rows<'a> {
                 },
                 || {
                     rayon::join(
-                        || kms_rates::rows(&t.kms_rates, s, &ranks),
+                        || {
+                            let rates = kms_rates::rows(&t.kms_rates, s, ranks.clone());
+                            match closed {
+                                Some(closed) => rates.with_spilled(closed, &closed.kms_rates),
+                                None => rates,
+                            }
+                        },
                         || {
                             (
                                 sigv2_requests::rows(&t.sigv2, s),

@@ -1330,6 +1330,7 @@ mod tests {
         let east_later = counts(&[(60, 20_000)]);
         let nowhere = counts(&[(1, 50_000)]);
         let rate = |hour: i64, region: Option<&'static str>, counts| RateRow {
+            counts: std::borrow::Cow::Borrowed(counts),
             key: kms_rates::Resolved {
                 hour,
                 account_id: Some("111122223333"),
@@ -1338,7 +1339,6 @@ mod tests {
                 custom_key_store_id: None,
                 principal: None,
             },
-            counts,
             example_session: None,
         };
         let rates = [
@@ -1347,7 +1347,7 @@ mod tests {
             rate(HOUR + 3600, None, &nowhere),
             rate(HOUR + 7200, Some("eu-north-1"), &north),
         ];
-        let hours = quota_hours(rates.iter().copied(), &Quotas::default());
+        let hours = quota_hours(rates.iter().cloned(), &Quotas::default());
         let order: Vec<(i64, Text<'_>)> = hours.iter().map(|h| (h.hour, h.region)).collect();
         assert_eq!(
             order,
