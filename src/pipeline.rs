@@ -776,7 +776,7 @@ mod tests {
             layout: classify(&key).1,
             key,
             size: 1,
-            etag: "e".to_owned(),
+            etag: "e".into(),
         }
     }
 

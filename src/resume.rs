@@ -177,7 +177,7 @@ pub fn plan(checkpoint: &Checkpoint, listed: &[ObjectRef]) -> Result<ResumePlan>
     let mut plan = ResumePlan::default();
     for obj in listed.iter().filter(|o| checkpoint.covers(o)) {
         match finished.remove(obj.key.as_str()) {
-            Some(etag) if etag == obj.etag => plan.from_state += 1,
+            Some(etag) if etag == obj.etag.as_str() => plan.from_state += 1,
             Some(etag) => bail!(
                 "{} changed since the state file counted it (ETag {etag}, now {}); its records \
                  cannot be taken back out: delete the state file to start over",
@@ -249,7 +249,7 @@ impl Saver {
     pub fn epoch_done(&mut self, epoch: &[ObjectRef]) {
         self.finished.extend(epoch.iter().map(|o| FinishedObject {
             key: o.key.clone(),
-            etag: o.etag.clone(),
+            etag: o.etag.to_string(),
         }));
     }
 

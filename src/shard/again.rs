@@ -35,7 +35,7 @@ impl ReadAgain for TrailReader<'_> {
             }
             (None, Some((bucket, key))) => self
                 .store
-                .get(bucket, key, Some(&object.etag))
+                .get(bucket, key, Some(&object.etag.as_str()))
                 .with_context(|| {
                     format!(
                         "cannot read {} again (it must be unchanged since its shard read it)",

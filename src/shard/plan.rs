@@ -270,11 +270,7 @@ pub fn assign(objects: &[ObjectRef], shards: u32) -> Vec<u32> {
     let mut units: BTreeMap<Unit<'_>, Vec<usize>> = BTreeMap::new();
     for (i, o) in objects.iter().enumerate() {
         let unit = match epoch_of(o.layout.delivered_at) {
-            Some(hour) => Unit::Hour(
-                o.layout.account_id.as_deref(),
-                o.layout.region.as_deref(),
-                hour,
-            ),
+            Some(hour) => Unit::Hour(o.layout.account_id(), o.layout.region(), hour),
             None => Unit::Alone(&o.key),
         };
         units.entry(unit).or_default().push(i);
@@ -320,7 +316,7 @@ mod tests {
             location: Location::File,
             layout: classify(key).1,
             size,
-            etag: "e".to_owned(),
+            etag: "e".into(),
         }
     }
 

@@ -27,30 +27,114 @@ pub enum ObjectKind {
 
 /// The facts a log file's key encodes. Every field is optional: a file handed over on the
 /// command line may have any name.
+///
+/// The organization, account and region are one shared value ([`LayoutStrings`]): every
+/// log file of a folder spells the same three, and a month of an organization trail lists
+/// 691,000 of them, where a pointer to each of three strings was 48 bytes an object.
+/// Saved (shard plans) with the four fields spelled out, as they always were.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "LayoutFields", into = "LayoutFields")]
 pub struct KeyLayout {
-    pub org_id: Option<Arc<str>>,
-    pub account_id: Option<Arc<str>>,
-    pub region: Option<Arc<str>>,
+    scope: Option<Arc<Scope>>,
     /// Delivery time from the file name (epoch seconds), not the events' time: a file holds
     /// events from any time before it.
     pub delivered_at: Option<i64>,
 }
 
-/// The few distinct strings of a listing's layouts (its organizations, accounts and
-/// regions), each held once and shared by every key that spells it: a month of an
-/// organization trail has 691,000 log files but 20 accounts and 4 regions, and three strings
-/// of their own per file were 66 MB of the listing (heaptrack, BENCHMARKS.md).
+/// Where a log file's key places it.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Scope {
+    org_id: Option<Box<str>>,
+    account_id: Option<Box<str>>,
+    region: Option<Box<str>>,
+}
+
+impl KeyLayout {
+    pub fn org_id(&self) -> Option<&str> {
+        self.scope.as_ref().and_then(|s| s.org_id.as_deref())
+    }
+
+    pub fn account_id(&self) -> Option<&str> {
+        self.scope.as_ref().and_then(|s| s.account_id.as_deref())
+    }
+
+    pub fn region(&self) -> Option<&str> {
+        self.scope.as_ref().and_then(|s| s.region.as_deref())
+    }
+}
+
+/// [`KeyLayout`] as it is saved.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename = "KeyLayout")]
+struct LayoutFields {
+    org_id: Option<String>,
+    account_id: Option<String>,
+    region: Option<String>,
+    delivered_at: Option<i64>,
+}
+
+impl From<LayoutFields> for KeyLayout {
+    fn from(f: LayoutFields) -> KeyLayout {
+        let any = f.org_id.is_some() || f.account_id.is_some() || f.region.is_some();
+        KeyLayout {
+            scope: any.then(|| {
+                Arc::new(Scope {
+                    org_id: f.org_id.map(String::into_boxed_str),
+                    account_id: f.account_id.map(String::into_boxed_str),
+                    region: f.region.map(String::into_boxed_str),
+                })
+            }),
+            delivered_at: f.delivered_at,
+        }
+    }
+}
+
+impl From<KeyLayout> for LayoutFields {
+    fn from(l: KeyLayout) -> LayoutFields {
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        LayoutFields {
+            org_id: owned(l.org_id()),
+            account_id: owned(l.account_id()),
+            region: owned(l.region()),
+            delivered_at: l.delivered_at,
+        }
+    }
+}
+
+/// The few distinct places of a listing's keys (organization, account and region), each
+/// held once and shared by every key that spells it: a month of an organization trail has
+/// 691,000 log files but 20 accounts and 4 regions, and three strings of their own per file
+/// were 66 MB of the listing (heaptrack, BENCHMARKS.md). The files of a folder come one
+/// after another, so the last place is tried first.
 #[derive(Debug, Default)]
-pub struct LayoutStrings(FxHashSet<Arc<str>>);
+pub struct LayoutStrings {
+    last: Option<Arc<Scope>>,
+    all: FxHashSet<Arc<Scope>>,
+}
 
 impl LayoutStrings {
-    fn get(&mut self, s: &str) -> Arc<str> {
-        if let Some(held) = self.0.get(s) {
-            return Arc::clone(held);
+    fn scope(&mut self, org_id: Option<&str>, account_id: &str, region: &str) -> Arc<Scope> {
+        if let Some(last) = &self.last
+            && last.org_id.as_deref() == org_id
+            && last.account_id.as_deref() == Some(account_id)
+            && last.region.as_deref() == Some(region)
+        {
+            return Arc::clone(last);
         }
-        let held: Arc<str> = Arc::from(s);
-        self.0.insert(Arc::clone(&held));
+        let scope = Scope {
+            org_id: org_id.map(Box::from),
+            account_id: Some(account_id.into()),
+            region: Some(region.into()),
+        };
+        let held = match self.all.get(&scope) {
+            Some(held) => Arc::clone(held),
+            None => {
+                let held = Arc::new(scope);
+                self.all.insert(Arc::clone(&held));
+                held
+            }
+        };
+        self.last = Some(Arc::clone(&held));
         held
     }
 }
@@ -65,9 +149,7 @@ pub fn classify_sharing(key: &str, strings: &mut LayoutStrings) -> (ObjectKind, 
     let name = key.rsplit(['/', '\\']).next().unwrap_or(key);
     if let Some((account, region, delivered_at)) = parse_log_file_name(name) {
         let layout = KeyLayout {
-            org_id: org_id_of(key).map(|o| strings.get(o)),
-            account_id: Some(strings.get(account)),
-            region: Some(strings.get(region)),
+            scope: Some(strings.scope(org_id_of(key), account, region)),
             delivered_at: Some(delivered_at),
         };
         return (ObjectKind::Log, layout);
@@ -165,9 +247,9 @@ mod tests {
             "trail/AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/02/111122223333_CloudTrail_us-east-1_20260302T0005Z_a1B2c3D4e5F6g7H8.json.gz",
         );
         assert_eq!(kind, ObjectKind::Log);
-        assert_eq!(layout.account_id.as_deref(), Some("111122223333"));
-        assert_eq!(layout.region.as_deref(), Some("us-east-1"));
-        assert_eq!(layout.org_id, None);
+        assert_eq!(layout.account_id(), Some("111122223333"));
+        assert_eq!(layout.region(), Some("us-east-1"));
+        assert_eq!(layout.org_id(), None);
         assert_eq!(
             layout.delivered_at,
             parse_event_time("2026-03-02T00:05:00Z")
@@ -180,8 +262,39 @@ mod tests {
             "AWSLogs/o-exampleorg1/444455556666/CloudTrail/us-west-2/2026/03/01/444455556666_CloudTrail_us-west-2_20260301T1210Z_ZZZZZZZZZZZZZZZZ.json",
         );
         assert_eq!(kind, ObjectKind::Log);
-        assert_eq!(layout.org_id.as_deref(), Some("o-exampleorg1"));
-        assert_eq!(layout.account_id.as_deref(), Some("444455556666"));
+        assert_eq!(layout.org_id(), Some("o-exampleorg1"));
+        assert_eq!(layout.account_id(), Some("444455556666"));
+    }
+
+    #[test]
+    fn a_layout_is_saved_with_its_fields_spelled_out_and_shared_when_listed() {
+        let key = "AWSLogs/o-exampleorg1/444455556666/CloudTrail/us-west-2/2026/03/01/444455556666_CloudTrail_us-west-2_20260301T1210Z_ZZZZZZZZZZZZZZZZ.json";
+        let mut strings = LayoutStrings::default();
+        let (_, layout) = classify_sharing(key, &mut strings);
+        let bytes = postcard::to_stdvec(&layout).expect("encodes");
+        // The saved form is the four fields, as before the place was shared.
+        let fields: LayoutFields = postcard::from_bytes(&bytes).expect("decodes");
+        assert_eq!(
+            (
+                fields.org_id.as_deref(),
+                fields.account_id.as_deref(),
+                fields.region.as_deref(),
+                fields.delivered_at
+            ),
+            (
+                Some("o-exampleorg1"),
+                Some("444455556666"),
+                Some("us-west-2"),
+                parse_event_time("2026-03-01T12:10:00Z")
+            )
+        );
+        let back: KeyLayout = postcard::from_bytes(&bytes).expect("decodes");
+        assert_eq!(back, layout);
+        // A second file of the folder shares the first one's place.
+        let (_, next) = classify_sharing(&key.replace("T1210Z", "T1215Z"), &mut strings);
+        let (a, b) = (layout.scope.expect("placed"), next.scope.expect("placed"));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(classify("README.txt").1, KeyLayout::default());
     }
 
     #[test]

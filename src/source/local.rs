@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
 use super::layout::{LayoutStrings, ObjectKind, classify, classify_sharing, has_trail_extension};
-use super::{Listed, Listing, ObjectFilter, ObjectRef, SkippedObjects, admit, wanted};
+use super::{Etag, Listed, Listing, ObjectFilter, ObjectRef, SkippedObjects, admit, wanted};
 
 /// Adds what `input` holds to `listing`.
 ///
@@ -141,11 +141,14 @@ fn walk(dir: &Path, filter: &ObjectFilter) -> Result<Walked> {
 
 /// A local file's stand-in for an ETag: size and modification time, which change when the
 /// file is rewritten (a trail copied again with `aws s3 sync` keeps both when unchanged).
-pub(crate) fn file_etag(meta: &std::fs::Metadata) -> String {
+pub(crate) fn file_etag(meta: &std::fs::Metadata) -> Etag {
     let modified = meta
         .modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    format!("{}-{modified}", meta.len())
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    Etag::File {
+        size: meta.len(),
+        modified_ns: modified,
+    }
 }

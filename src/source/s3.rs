@@ -399,7 +399,7 @@ pub fn list(
                 bucket: std::sync::Arc::clone(&bucket),
             },
             size,
-            etag,
+            etag: etag.into(),
         };
         super::admit(listed, kind, layout, filter, listing);
     }
