@@ -20,6 +20,7 @@ mod failure;
 pub mod generated_docs;
 mod json;
 mod log_file;
+mod memory;
 mod output;
 mod pipeline;
 mod progress;

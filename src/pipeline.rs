@@ -613,6 +613,12 @@ pub fn analyze_listing(
                     "cannot write closed hours to a temporary file ({e}); they stay in memory"
                 ));
             }
+            // The hours' objects and closed rows are freed: the pages go back, once a day of
+            // delivery hours (a trim walks every free chunk: after every hour it added 2-4 s
+            // to the 14 s of a month of an organization trail).
+            if k % GIVE_BACK_EVERY == 0 {
+                crate::memory::give_back();
+            }
         }
         if let Some(saver) = &mut saver {
             saver.epoch_done(&epoch);
@@ -637,6 +643,7 @@ pub fn analyze_listing(
     }
     dedup.finish(&mut decided);
     progress.finish();
+    crate::memory::give_back();
     let mut shard = cfg.shard.as_ref().map(|_| ShardLog {
         occurrences: Vec::new(),
         held: dedup.take_held(),
@@ -691,6 +698,9 @@ fn closing(cfg: &AnalyzeConfig, progress: &Progress) -> Option<ClosedHours> {
         }
     }
 }
+
+/// Delivery hours read between two hand-backs of freed memory (memory).
+const GIVE_BACK_EVERY: usize = 24;
 
 /// The hours closed once delivery hour `delivered` is read: those that ended at least
 /// `allowance` before the next delivery hour begins. A later record of a closed hour is still
