@@ -420,7 +420,7 @@ impl<'a> RateRows<'a> {
 
     pub fn iter(&self) -> impl Iterator<Item = Row<'a>> + '_ {
         let strings = self.strings;
-        let memory = self.sorted.iter().map(|&(k, counts)| (k, counts));
+        let memory = self.sorted.iter().copied();
         closed::joined(memory, self.spilled, &self.ranks, &self.error).map(move |row| {
             let (key, counts) = match row {
                 Joined::Memory(&key, counts) => (key, Cow::Borrowed(counts)),

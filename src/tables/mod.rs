@@ -694,11 +694,11 @@ impl<'a> Rows<'a> {
                 || {
                     rayon::join(
                         || {
-                            let rates = kms_rates::rows(&t.kms_rates, s, ranks.clone());
-                            match closed {
-                                Some(closed) => rates.with_spilled(closed, &closed.kms_rates),
-                                None => rates,
+                            let mut rates = kms_rates::rows(&t.kms_rates, s, ranks.clone());
+                            if let Some(closed) = closed {
+                                rates = rates.with_spilled(closed, &closed.kms_rates);
                             }
+                            rates
                         },
                         || {
                             (
