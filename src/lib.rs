@@ -44,6 +44,7 @@ use anyhow::{Context, Result};
 use attribute::kms::Quotas;
 pub use config::AnalyzeConfig;
 use output::kms_insights::KmsInsights;
+use tables::closed::ClosedHours;
 use tables::{OutputContext, Rows};
 
 /// The engine's parts, for the benches and the fuzz test: not a stable API.
@@ -122,7 +123,10 @@ pub use shard::run::{PlanOutcome, merge as run_merge, plan as run_plan};
 
 /// Fails when rows of closed hours (tables::closed) could not be read back: every output
 /// written from them would be short.
-fn all_rows_read(rows: &Rows<'_>) -> Result<()> {
+fn all_rows_read(rows: &Rows<'_>, closed: Option<&ClosedHours>) -> Result<()> {
+    if let Some(e) = closed.and_then(|c| c.singles_error.as_ref()) {
+        anyhow::bail!("kms_data_key_caching is incomplete, so the outputs are not published: {e}");
+    }
     if let Some(e) = rows.kms_calls.error() {
         anyhow::bail!("kms_calls is incomplete, so the outputs are not published: {e}");
     }
@@ -155,7 +159,7 @@ fn write_outputs(
     };
     tables::write_all(&dir, &rows, &output)?;
     // Before summary.json, which says a run is complete, is written.
-    all_rows_read(&rows)?;
+    all_rows_read(&rows, analysis.closed.as_ref())?;
     let warnings = output::warnings::of(analysis, cfg);
     let wall_seconds = started.elapsed().as_secs_f64();
     let summary = output::summary::build(cfg, analysis, &insights, &warnings, wall_seconds);
@@ -174,7 +178,7 @@ fn write_outputs(
     output::report::html::write(&dir.join("report.html"), &report_model)?;
     let mut report = output::report::text::render(&report_model);
     // The report read the rows again; with `--out s3://` nothing is uploaded short.
-    all_rows_read(&rows)?;
+    all_rows_read(&rows, analysis.closed.as_ref())?;
     let shown = target.shown();
     target.finish(&mut store::Store::new(cfg.s3.clone()))?;
     report.push_str(&format!("\nOutputs written to {shown}\n"));

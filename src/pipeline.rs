@@ -658,6 +658,7 @@ pub fn analyze_listing(
     carried.tables.merge(decided);
     if let Some(closed) = &mut closed {
         closed.finish(&mut carried.tables.strings);
+        closed.rejoin_singles(&mut carried.tables.caching);
     }
     carried.failures.sort();
     let s3 = session.map(|s| s.stats.clone());

@@ -16,6 +16,13 @@
 //! increasing order, each sorted as the file is, so the spilled rows read back as one
 //! sorted sequence, and joining them with the rows still in memory is a two-way merge.
 //!
+//! kms_data_key_caching's groups of one call leave too, once their cache window has ended
+//! (most of that table's keys are seen once in a month: 600,000 of them on an organization
+//! trail, for 210 rows). They have no row of their own; at the end the spilled ones whose
+//! key still has calls in memory, or whose windows met another spilled single's, are
+//! counted again ([`ClosedHours::rejoin_singles`]), and the rest, calls in windows of their
+//! own, would have saved nothing.
+//!
 //! The spilled keys' symbols point into the spill's own interner while the run goes on (each
 //! worker has its own); at the end those strings are absorbed into the run's interner
 //! ([`ClosedHours::finish`]) and every row read back is re-mapped to it.
@@ -26,14 +33,16 @@
 //! lost, and the run goes on as it would have without a spill.
 
 use std::fs::File;
+use std::hash::{Hash, Hasher};
 use std::io::{self, Write};
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::intern::{Interner, Sym};
+use super::kms_data_key_caching::{CachingKey, DataKeyCaching, OneCall};
 use super::sessions::Sessions;
 use super::{TableKey, Tables, Tally};
 
@@ -99,6 +108,16 @@ pub struct ClosedHours {
     remap: Vec<Sym>,
     pub kms_calls: SpilledTable,
     pub kms_rates: SpilledTable,
+    /// kms_data_key_caching's groups of one call whose cache window has ended, in no order.
+    pub caching_singles: SpilledTable,
+    /// The (key, cache window) of every spilled single, hashed, in the spill's symbols: a
+    /// second single of a key in a window already spilled (a late call, or a call another
+    /// worker read) puts its key in `rejoin`.
+    single_windows: FxHashSet<u64>,
+    /// Keys whose spilled singles share a window: joined back whatever memory holds.
+    rejoin: FxHashSet<CachingKey>,
+    /// Why the spilled singles could not be joined back ([`ClosedHours::rejoin_singles`]).
+    pub singles_error: Option<String>,
 }
 
 impl ClosedHours {
@@ -119,6 +138,10 @@ impl ClosedHours {
             remap: Vec::new(),
             kms_calls: SpilledTable::default(),
             kms_rates: SpilledTable::default(),
+            caching_singles: SpilledTable::default(),
+            single_windows: FxHashSet::default(),
+            rejoin: FxHashSet::default(),
+            singles_error: None,
         }
     }
 
@@ -141,6 +164,8 @@ impl ClosedHours {
         add(&mut self.kms_calls, calls);
         let rates = self.spill(sources, |t| t.kms_rates.take_hours(from, bound));
         add(&mut self.kms_rates, rates);
+        let singles = self.spill_singles(sources, bound);
+        add(&mut self.caching_singles, singles);
         self.below = Some(bound);
         match (&self.write_failed, failed_before) {
             (Some(why), false) => Some(why.clone()),
@@ -180,6 +205,61 @@ impl ClosedHours {
         // the derived impls nor the std collections these rows hold ever are.
         let bytes = postcard::to_stdvec(&rows).expect("spilled rows encode");
         Some((self.append(bytes), count))
+    }
+
+    /// Takes kms_data_key_caching's singles whose cache window ended by `bound` out of each
+    /// of `sources` and appends them as one block. Unlike an hour's rows they are not joined
+    /// or sorted: a single has no row of its own (a row needs two calls in one window), it
+    /// only adds to its key's group at the end, if there is one ([`ClosedHours::rejoin_singles`]).
+    fn spill_singles(&mut self, sources: &mut [&mut Tables], bound: i64) -> Option<(Block, u64)> {
+        let mut rows: Vec<(CachingKey, OneCall)> = Vec::new();
+        for (tables, memo) in sources.iter_mut().zip(&self.memos) {
+            for (key, one) in tables.caching.take_closed_singles(bound) {
+                let (key, one) = (key.remap(memo), one.remap(memo));
+                let window = tables.caching.window_of(one.at);
+                let mut h = FxHasher::default();
+                (key, window).hash(&mut h);
+                if !self.single_windows.insert(h.finish()) {
+                    self.rejoin.insert(key);
+                }
+                rows.push((key, one));
+            }
+        }
+        if rows.is_empty() {
+            return None;
+        }
+        let count = rows.len() as u64;
+        let bytes = postcard::to_stdvec(&rows).expect("spilled rows encode");
+        Some((self.append(bytes), count))
+    }
+
+    /// Joins the spilled singles back into `caching` (the run's, after
+    /// [`ClosedHours::finish`]): those of a key that still has calls in memory, or whose
+    /// spilled singles share a window. The others would have stayed groups of calls in
+    /// distinct windows, which save nothing and have no row, so leaving them out changes no
+    /// answer and keeps memory as it is. A block that cannot be read sets `singles_error`,
+    /// and the outputs are not published (lib.rs).
+    pub fn rejoin_singles(&mut self, caching: &mut DataKeyCaching) {
+        self.single_windows = FxHashSet::default();
+        let rejoin: FxHashSet<CachingKey> = std::mem::take(&mut self.rejoin)
+            .into_iter()
+            .map(|k| k.remap(&self.remap))
+            .collect();
+        for block in &self.caching_singles.blocks {
+            let rows: Vec<(CachingKey, OneCall)> = match self.read(block) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    self.singles_error = Some(format!("the closed hours' spill file: {e}"));
+                    return;
+                }
+            };
+            for (key, one) in rows {
+                let key = key.remap(&self.remap);
+                if rejoin.contains(&key) || caching.holds(&key) {
+                    caching.rejoin(key, one.remap(&self.remap));
+                }
+            }
+        }
     }
 
     /// Writes `bytes` at the end of the spill file, or keeps them in memory once a write has
@@ -528,6 +608,127 @@ mod tests {
         assert_eq!(seen(&rows), seen(&expected));
         assert_eq!(seen_rates(&rows), seen_rates(&expected));
         assert_eq!(rows.kms_calls.len(), 3);
+    }
+
+    /// A direct GenerateDataKey call of `principal` at second `t`, as the table counts one.
+    fn data_key(tables: &mut Tables, principal: &str, t: i64, session: Option<&str>) {
+        let s = &mut tables.strings;
+        let key = CachingKey {
+            account_id: s.intern("111122223333"),
+            region: s.intern("us-east-1"),
+            principal: s.intern(principal),
+            key_arn: s.intern("arn:aws:kms:us-east-1:111122223333:key/k"),
+            context: 7,
+            operation: crate::attribute::kms::CacheOperation::GenerateDataKey,
+        };
+        let call = OneCall {
+            at: t,
+            session: session.map(|name| Sessions::one(name, s)),
+        };
+        tables.caching.rejoin(key, call);
+    }
+
+    type SeenCaching = Vec<(String, u64, i64, i64, u64, u64, Option<String>)>;
+
+    fn seen_caching(t: &Tables) -> SeenCaching {
+        let mut seen: SeenCaching =
+            crate::tables::kms_data_key_caching::rows(&t.caching, &t.strings)
+                .iter()
+                .map(|r| {
+                    (
+                        r.principal.unwrap_or_default().to_owned(),
+                        r.group.calls,
+                        r.group.first_seen,
+                        r.group.last_seen,
+                        r.group.windows(),
+                        r.group.sessions.count(),
+                        r.example_session.map(str::to_owned),
+                    )
+                })
+                .collect();
+        seen.sort();
+        seen
+    }
+
+    #[test]
+    fn data_key_singles_leave_memory_and_still_count_in_their_groups() {
+        // Cache windows of 300 s. Hour 0 closes at 3600, hour 1 at 7200.
+        let early = |a: &mut Tables, b: &mut Tables| {
+            // Late: a second call in its window arrives after the window is spilled.
+            data_key(a, "role/late", 10, Some("i-1"));
+            // Two workers, one window: both singles spilled in the same block.
+            data_key(a, "role/split", 10, None);
+            data_key(b, "role/split", 30, Some("i-2"));
+            // A spilled single whose key makes a group later, in another window.
+            data_key(b, "role/grows", 100, None);
+            // Calls in distinct windows only: no row, spilled or not.
+            data_key(a, "role/apart", 10, None);
+        };
+        let after_hour_0 = |a: &mut Tables| {
+            data_key(a, "role/late", 50, Some("i-0"));
+            data_key(a, "role/apart", 4000, None);
+        };
+        let open = |a: &mut Tables| {
+            data_key(a, "role/grows", 7300, None);
+            data_key(a, "role/grows", 7310, Some("i-3"));
+            data_key(a, "role/fresh", 7400, None);
+        };
+        let mut whole = Tables::new(300);
+        let mut other = Tables::new(300);
+        early(&mut whole, &mut other);
+        after_hour_0(&mut whole);
+        open(&mut whole);
+        whole.merge(other);
+
+        let mut closed = ClosedHours::new().expect("a temporary file");
+        let (mut a, mut b) = (Tables::new(300), Tables::new(300));
+        early(&mut a, &mut b);
+        assert_eq!(closed.close(3600, &mut [&mut a, &mut b]), None);
+        assert_eq!(closed.caching_singles.rows, 5, "every single of hour 0");
+        assert!(a.caching.singles.is_empty() && b.caching.singles.is_empty());
+        after_hour_0(&mut a);
+        assert_eq!(closed.close(7200, &mut [&mut a, &mut b]), None);
+        assert_eq!(closed.caching_singles.rows, 7, "and the two of hour 1");
+        open(&mut a);
+        a.merge(b);
+        closed.finish(&mut a.strings);
+        closed.rejoin_singles(&mut a.caching);
+        assert!(closed.singles_error.is_none());
+
+        let expected = seen_caching(&whole);
+        assert_eq!(seen_caching(&a), expected);
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            expected,
+            vec![
+                ("role/grows".into(), 3, 100, 7310, 2, 1, some("i-3")),
+                (
+                    "role/late".into(),
+                    2,
+                    10,
+                    50,
+                    1,
+                    2,
+                    some(expected_example(&["i-0", "i-1"]))
+                ),
+                ("role/split".into(), 2, 10, 30, 1, 1, some("i-2")),
+            ],
+            "role/apart saves nothing, role/fresh is one call"
+        );
+        let held = |t: &Tables| {
+            let principals = t.caching.groups.keys().chain(t.caching.singles.keys());
+            principals
+                .filter_map(|k| t.strings.resolve(k.principal))
+                .map(str::to_owned)
+                .collect::<std::collections::BTreeSet<_>>()
+        };
+        assert_eq!(
+            held(&a),
+            ["role/fresh", "role/grows", "role/late", "role/split"]
+                .map(String::from)
+                .into(),
+            "the spilled calls of role/apart stayed out of memory"
+        );
     }
 
     /// The example session of a row with `names`: the smallest hash (sessions).

@@ -66,7 +66,7 @@ pub struct CachingKey {
 }
 
 impl CachingKey {
-    fn remap(self, table: &[Sym]) -> CachingKey {
+    pub(crate) fn remap(self, table: &[Sym]) -> CachingKey {
         CachingKey {
             account_id: table[self.account_id as usize],
             region: table[self.region as usize],
@@ -238,7 +238,7 @@ pub struct OneCall {
 }
 
 impl OneCall {
-    fn remap(self, table: &[Sym]) -> OneCall {
+    pub(crate) fn remap(self, table: &[Sym]) -> OneCall {
         OneCall {
             at: self.at,
             session: self.session.map(|(h, s)| (h, table[s as usize])),
@@ -314,6 +314,38 @@ impl DataKeyCaching {
             None => self.groups.entry(key).or_default(),
         };
         mine.merge(group, table);
+    }
+
+    /// The cache window of a call at `at` (an index, as [`CachingGroup::per_window`]'s).
+    pub fn window_of(&self, at: i64) -> i64 {
+        at.div_euclid(self.max_age)
+    }
+
+    /// Takes out the groups of one call whose cache window ended at or before `bound`
+    /// (tables::closed): no call still to come in time order can join them in their window,
+    /// and on a month of an organization trail they were the largest item of the output's
+    /// heap peak (73 MB of 315, BENCHMARKS.md). A late call can, and is joined back
+    /// ([`DataKeyCaching::rejoin`]).
+    pub fn take_closed_singles(&mut self, bound: i64) -> Vec<(CachingKey, OneCall)> {
+        let max_age = self.max_age;
+        let ended = |at: i64| {
+            at.div_euclid(max_age)
+                .saturating_add(1)
+                .saturating_mul(max_age)
+                <= bound
+        };
+        self.singles.extract_if(|_, one| ended(one.at)).collect()
+    }
+
+    /// True when `key` has calls in memory, so that a spilled call of it must be joined.
+    pub fn holds(&self, key: &CachingKey) -> bool {
+        self.groups.contains_key(key) || self.singles.contains_key(key)
+    }
+
+    /// Counts a call taken out by [`DataKeyCaching::take_closed_singles`] again, as if it had
+    /// never left.
+    pub fn rejoin(&mut self, key: CachingKey, call: OneCall) {
+        self.add_one(key, call);
     }
 
     /// The group of `key`, of one call or more.
