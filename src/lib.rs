@@ -16,6 +16,7 @@ pub mod cli;
 mod config;
 mod decode;
 mod dedup;
+mod delivery_hours;
 mod failure;
 pub mod generated_docs;
 mod json;

@@ -13,6 +13,7 @@ use simd_json::{Buffers, INPUT_PADDING, tape::Tape};
 use crate::config::{AnalyzeConfig, RecordFilter};
 use crate::decode::{DecodeError, Decoder};
 use crate::dedup::{self, Admission, Dedup, DedupStats, EpochView, OccurrenceLog};
+use crate::delivery_hours::DeliveryHours;
 use crate::failure::{Failure, ObjectError};
 use crate::json;
 use crate::log_file::{self, LogFileError};
@@ -428,17 +429,17 @@ impl Worker {
 
 /// Lists the inputs into the objects to read. The S3 session, made at the first `s3://`
 /// input, is handed back to fetch with.
+///
+/// With `defer_days`, local day folders are left for the run to list as it reaches them
+/// (delivery_hours): only a run that reads its listing in order, whole, and alone can, so
+/// not a shard's plan, a shard, or a run with `--state` (whose checkpoint is matched
+/// against the whole listing, resume).
 pub fn list_inputs(
     cfg: &AnalyzeConfig,
     progress: &Progress,
+    defer_days: bool,
 ) -> Result<(Listing, Option<S3Session>)> {
-    let filter = ObjectFilter {
-        start: cfg.filter.start,
-        end: cfg.filter.end,
-        delivery_allowance: cfg.delivery_allowance,
-        accounts: cfg.filter.accounts.clone(),
-        regions: cfg.filter.regions.clone(),
-    };
+    let filter = object_filter(cfg);
     let mut listing = Listing::default();
     let mut session: Option<S3Session> = None;
     for input in &cfg.inputs {
@@ -457,12 +458,26 @@ pub fn list_inputs(
                 session = Some(s3);
             }
             // Folders are walked on `--threads` threads (source::local).
+            None if defer_days => listing_pool(cfg)?.install(|| {
+                source::local::list_deferring_days(input.as_ref(), &filter, &mut listing)
+            })?,
             None => listing_pool(cfg)?
                 .install(|| source::local::list(input.as_ref(), &filter, &mut listing))?,
         }
         progress.listed(listing.listed);
     }
     Ok((listing, session))
+}
+
+/// Which objects the run's filters can want, judged from their keys.
+fn object_filter(cfg: &AnalyzeConfig) -> ObjectFilter {
+    ObjectFilter {
+        start: cfg.filter.start,
+        end: cfg.filter.end,
+        delivery_allowance: cfg.delivery_allowance,
+        accounts: cfg.filter.accounts.clone(),
+        regions: cfg.filter.regions.clone(),
+    }
 }
 
 /// The threads a local listing walks folders on: as many as will read.
@@ -487,7 +502,11 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
         Some(state) => resume::load(&state.path, &run)?,
         None => None,
     };
-    let (listing, session) = list_inputs(cfg, &progress)?;
+    // Day folders wait for the reading only when all inputs are local: S3 bodies are fetched
+    // ahead for the whole run, from a listing known in full (fetch).
+    let all_local = cfg.inputs.iter().all(|i| S3Url::parse(i).is_none());
+    let defer_days = all_local && cfg.state.is_none() && cfg.shard.is_none();
+    let (listing, session) = list_inputs(cfg, &progress, defer_days)?;
     analyze_listing(cfg, listing, session, checkpoint, progress)
 }
 
@@ -507,11 +526,6 @@ pub fn analyze_listing(
         pool = pool.num_threads(n);
     }
     let pool = pool.build().context("cannot start worker threads")?;
-    // Stable: within an epoch, objects keep their listing (key) order.
-    listing
-        .objects
-        .sort_by_key(|o| dedup::epoch_of(o.layout.delivered_at));
-
     let Start {
         mut carried,
         mut dedup,
@@ -522,27 +536,27 @@ pub fn analyze_listing(
         listing.objects.len() as u64,
         listing.objects.iter().map(|o| o.size).sum(),
     );
-    // Each delivery hour's objects in a vector of their own, dropped once the hour is read:
-    // the listing of a month of an organization trail (691,000 objects, each a key, a
-    // location, a layout and an ETag) otherwise stays in memory until the end, when the
-    // tables are at their largest and the outputs are being encoded.
+    // Each delivery hour's objects in a vector of their own, dropped once the hour is read;
+    // day folders left unlisted are listed as the reading reaches them (delivery_hours).
     let listed = listing.listed;
-    let skipped = std::mem::take(&mut listing.skipped);
-    let mut epochs = by_epoch(std::mem::take(&mut listing.objects));
-    let hours: Vec<Option<i64>> = epochs
-        .iter()
-        .map(|e| dedup::epoch_of(e[0].layout.delivered_at))
-        .collect();
+    let mut skipped = std::mem::take(&mut listing.skipped);
+    let filter = object_filter(cfg);
+    let mut hours = DeliveryHours::new(
+        std::mem::take(&mut listing.objects),
+        std::mem::take(&mut listing.days),
+        filter,
+    );
     // S3 bodies are fetched for the whole run, in reading order, as far ahead of the workers
     // as `--s3-requests` allows (fetch): memory holds at most twice that many bodies. The S3
     // objects move to the fetcher, which drops each once read; `--state` needs every object
     // of an hour once it is read (resume), so with a state file they are copied instead.
+    // S3 inputs are listed whole (list_inputs), so every hour is known here.
     let mut fetched: Vec<Option<flume::Receiver<Fetched>>> = match &session {
-        Some(session) => {
+        Some(session) if hours.all_listed() => {
             let is_remote = |o: &ObjectRef| o.is_remote();
-            let remote = epochs
-                .iter_mut()
-                .map(|epoch| {
+            let remote = hours
+                .listed_hours()
+                .map(|(_, epoch)| {
                     if saver.is_some() {
                         epoch.iter().filter(|o| is_remote(o)).cloned().collect()
                     } else {
@@ -555,7 +569,7 @@ pub fn analyze_listing(
                 .collect();
             fetch::start(session, remote, cfg.max_object_bytes)
         }
-        None => Vec::new(),
+        _ => Vec::new(),
     };
     // Exactly one worker per thread, for the whole run, each taking the next object of the
     // epoch from a shared counter (local files) or channel (S3 bodies): memory is (threads x
@@ -568,8 +582,8 @@ pub fn analyze_listing(
     // The key owners' copies dedup decided to count.
     let mut decided = Tables::new(cfg.cache_max_age);
     let mut closed = closing(cfg, &progress);
-    let last = epochs.len().saturating_sub(1);
-    for (k, (epoch, hour)) in epochs.into_iter().zip(hours).enumerate() {
+    let mut k = 0;
+    while let Some((hour, epoch)) = hours.next(&pool, &progress)? {
         let fetched = fetched.get_mut(k).and_then(Option::take);
         let view = dedup.open(hour, &mut decided);
         let next = AtomicUsize::new(0);
@@ -622,7 +636,7 @@ pub fn analyze_listing(
         }
         if let Some(saver) = &mut saver {
             saver.epoch_done(&epoch);
-            if saver.due(k == last) {
+            if saver.due(hours.is_empty()) {
                 // Every worker is idle: fold what they hold into the carried totals, which
                 // are then the whole run so far.
                 for slot in &workers {
@@ -640,7 +654,18 @@ pub fn analyze_listing(
                 }
             }
         }
+        k += 1;
     }
+    if hours.out_of_order > 0 {
+        progress.warn(&format!(
+            "{} log files were listed after the delivery hour in their names had been read \
+             (their day folder is more than a day later, or their name has no time): each \
+             was read once, with the next hour",
+            hours.out_of_order
+        ));
+    }
+    let listed = listed + hours.listed;
+    skipped.add(&hours.skipped);
     dedup.finish(&mut decided);
     progress.finish();
     crate::memory::give_back();
@@ -710,22 +735,6 @@ fn closed_before(delivered: i64, allowance: i64) -> i64 {
     crate::time::hour_of(delivered.saturating_sub(allowance.max(0))) + 3600
 }
 
-/// The objects, sorted by delivery hour, cut into one vector per hour, from the last hour
-/// back: each hour is split off the end and the listing shrunk at once, so the listing is
-/// held about once, not once in the listing and again in the hours (a month of an
-/// organization trail lists 691,191 objects).
-fn by_epoch(mut objects: Vec<ObjectRef>) -> Vec<Vec<ObjectRef>> {
-    let mut epochs: Vec<Vec<ObjectRef>> = Vec::new();
-    while let Some(last) = objects.last() {
-        let hour = dedup::epoch_of(last.layout.delivered_at);
-        let start = objects.partition_point(|o| dedup::epoch_of(o.layout.delivered_at) < hour);
-        epochs.push(objects.split_off(start));
-        objects.shrink_to_fit();
-    }
-    epochs.reverse();
-    epochs
-}
-
 /// Where a run starts: from nothing, or from the checkpoint of an interrupted run.
 struct Start {
     carried: Totals,
@@ -775,21 +784,6 @@ fn start(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::Location;
-    use crate::source::layout::classify;
-
-    fn object(hhmm: &str, n: u32) -> ObjectRef {
-        let key = format!(
-            "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01/111122223333_CloudTrail_us-east-1_20260301T{hhmm}Z_{n:016}.json.gz"
-        );
-        ObjectRef {
-            location: Location::File,
-            layout: classify(&key).1,
-            key,
-            size: 1,
-            etag: "e".into(),
-        }
-    }
 
     #[test]
     fn an_hour_closes_once_the_allowance_after_its_end_has_been_read() {
@@ -803,48 +797,5 @@ mod tests {
         assert_eq!(closed_before(ten, 7200), ten - 3600);
         // An allowance not on the hour keeps the hour it reaches into open.
         assert_eq!(closed_before(ten, 5400), ten - 3600);
-    }
-
-    #[test]
-    fn each_delivery_hour_gets_a_vector_of_its_own_in_listing_order() {
-        // Sorted by hour as analyze_listing sorts them; 10:05 and 10:55 share hour 10.
-        let objects = vec![
-            object("0905", 2),
-            object("0905", 1),
-            object("1005", 3),
-            object("1055", 1),
-            object("1200", 7),
-        ];
-        let epochs = by_epoch(objects);
-        let keys: Vec<Vec<&str>> = epochs
-            .iter()
-            .map(|e| {
-                e.iter()
-                    .map(|o| &o.key[o.key.len() - 24..o.key.len() - 8])
-                    .collect()
-            })
-            .collect();
-        assert_eq!(
-            keys,
-            vec![
-                vec!["0000000000000002", "0000000000000001"],
-                vec!["0000000000000003", "0000000000000001"],
-                vec!["0000000000000007"],
-            ]
-        );
-        let hours: Vec<Option<i64>> = epochs
-            .iter()
-            .map(|e| dedup::epoch_of(e[0].layout.delivered_at))
-            .collect();
-        // 2026-03-01T09:00Z, 10:00Z and 12:00Z.
-        assert_eq!(
-            hours,
-            vec![
-                Some(1_772_355_600),
-                Some(1_772_359_200),
-                Some(1_772_366_400)
-            ]
-        );
-        assert!(by_epoch(Vec::new()).is_empty());
     }
 }

@@ -80,6 +80,12 @@ impl Progress {
         );
     }
 
+    /// More objects to read, listed as the reading went on (delivery_hours).
+    pub fn more_to_read(&self, objects: u64, bytes: u64) {
+        self.listed_bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.bar.inc_length(objects);
+    }
+
     /// Called by a worker after each object.
     pub fn object_done(&self, compressed_bytes: u64, records: u64) {
         let bytes = self.bytes.fetch_add(compressed_bytes, Ordering::Relaxed) + compressed_bytes;

@@ -380,6 +380,7 @@ mod tests {
                 digest: 1,
                 ..SkippedObjects::default()
             },
+            days: Vec::new(),
         };
         let inputs = PlanInputs {
             inputs: vec!["trail".to_owned()],

@@ -31,7 +31,7 @@ pub struct PlanOutcome {
 /// `trailsift plan`: lists the inputs once and shares the objects among the shards.
 pub fn plan(cfg: &PlanConfig) -> Result<PlanOutcome> {
     let progress = Progress::new(cfg.listing.progress);
-    let (listing, session) = pipeline::list_inputs(&cfg.listing, &progress)?;
+    let (listing, session) = pipeline::list_inputs(&cfg.listing, &progress, false)?;
     progress.finish();
     let plan = Plan::make(
         PlanInputs::of(&cfg.listing),
@@ -107,7 +107,7 @@ pub fn shard(cfg: &AnalyzeConfig, opts: &ShardOptions) -> Result<RunOutcome> {
             (cfg, plan, store.into_session())
         }
         None => {
-            let (listing, session) = pipeline::list_inputs(cfg, &progress)?;
+            let (listing, session) = pipeline::list_inputs(cfg, &progress, false)?;
             let threads = cfg.threads.unwrap_or_else(rayon::current_num_threads) as u32;
             let plan = Plan::make(PlanInputs::of(cfg), listing, spec.count, threads);
             (cfg.clone(), plan, session)
@@ -134,6 +134,7 @@ pub fn shard(cfg: &AnalyzeConfig, opts: &ShardOptions) -> Result<RunOutcome> {
         listed: plan.listed,
         objects: objects.clone(),
         skipped: plan.skipped.clone(),
+        days: Vec::new(),
     };
     let analysis = pipeline::analyze_listing(&cfg, listing, session, None, progress)?;
     let partial = partial_of(&cfg, &plan, spec, objects, analysis, started)?;

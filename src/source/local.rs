@@ -14,6 +14,63 @@ use super::{Etag, Listed, Listing, ObjectFilter, ObjectRef, SkippedObjects, admi
 /// read. A single file named on the command line is read whatever its name, as long as it
 /// ends in `.json` or `.json.gz`: the user chose it.
 pub fn list(input: &Path, filter: &ObjectFilter, listing: &mut Listing) -> Result<()> {
+    list_walking(input, filter, listing, false)
+}
+
+/// As [`list`], but the day folders under `input` (CloudTrail's `.../YYYY/MM/DD`) are not
+/// walked: they are added to `listing.days`, for the run to list each as its reading
+/// reaches the day ([`list_days`]). A month of an organization trail is 691,191 files; held
+/// all at once, their keys and places were the run's heap peak (272 MB, BENCHMARKS.md), and
+/// a run reads them a day at a time anyway.
+pub fn list_deferring_days(
+    input: &Path,
+    filter: &ObjectFilter,
+    listing: &mut Listing,
+) -> Result<()> {
+    list_walking(input, filter, listing, true)
+}
+
+/// Lists `days` (folders [`list_deferring_days`] left), in parallel on the current rayon
+/// pool, into `listing`, in their order.
+pub fn list_days(days: &[DayFolder], filter: &ObjectFilter, listing: &mut Listing) -> Result<()> {
+    let walked: Vec<Walked> = days
+        .par_iter()
+        .map(|d| walk(&d.path, filter, false))
+        .collect::<Result<_>>()?;
+    let mut all = Walked::default();
+    for w in walked {
+        all.absorb(w);
+    }
+    join(all, listing);
+    Ok(())
+}
+
+/// A folder of one delivery day, not listed yet.
+#[derive(Debug, Clone)]
+pub struct DayFolder {
+    /// The day's first second (UTC), from the folder's name.
+    pub day: i64,
+    path: std::path::PathBuf,
+}
+
+/// The day a folder named like CloudTrail's `YYYY/MM/DD` stands for: its first second.
+fn day_of_folder(path: &Path) -> Option<i64> {
+    let mut names = path.iter().rev().map(|c| c.to_str());
+    let (d, m, y) = (names.next()??, names.next()??, names.next()??);
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(y, 4) && digits(m, 2) && digits(d, 2)) {
+        return None;
+    }
+    let date = chrono::NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)?;
+    Some(i64::from(date.to_epoch_days()) * crate::time::SECONDS_PER_DAY)
+}
+
+fn list_walking(
+    input: &Path,
+    filter: &ObjectFilter,
+    listing: &mut Listing,
+    defer_days: bool,
+) -> Result<()> {
     let meta = std::fs::metadata(input)
         .with_context(|| format!("cannot read input '{}'", input.display()))?;
     if meta.is_file() {
@@ -36,7 +93,14 @@ pub fn list(input: &Path, filter: &ObjectFilter, listing: &mut Listing) -> Resul
         admit(listed, kind, layout, filter, listing);
         return Ok(());
     }
-    let walked = walk(input, filter)?;
+    let mut walked = walk(input, filter, defer_days)?;
+    listing.days.append(&mut walked.days);
+    join(walked, listing);
+    Ok(())
+}
+
+/// Adds what a walk found to `listing`.
+fn join(walked: Walked, listing: &mut Listing) {
     listing.listed += walked.listed;
     listing.skipped.add(&walked.skipped);
     // Joined at its final size, each folder's vector freed as soon as it is moved: a
@@ -48,7 +112,6 @@ pub fn list(input: &Path, filter: &ObjectFilter, listing: &mut Listing) -> Resul
     for folder in walked.folders {
         listing.objects.extend(folder);
     }
-    Ok(())
 }
 
 /// What a folder holds: its log files that the filters admit, in name order, one vector per
@@ -59,6 +122,8 @@ struct Walked {
     listed: u64,
     skipped: SkippedObjects,
     folders: Vec<Vec<ObjectRef>>,
+    /// Day folders left for later, in walk order.
+    days: Vec<DayFolder>,
 }
 
 impl Walked {
@@ -66,6 +131,7 @@ impl Walked {
         self.listed += sub.listed;
         self.skipped.add(&sub.skipped);
         self.folders.extend(sub.folders);
+        self.days.extend(sub.days);
     }
 
     fn close_run(&mut self, files: &mut Vec<ObjectRef>) {
@@ -85,7 +151,9 @@ impl Walked {
 /// file: one thread walked a week of 20 accounts x 4 regions (175k files) in 0.65 s, 17% of
 /// the run, with the other core idle. A folder's own files are taken in order on the thread
 /// that lists it: a day's dozen files are not worth a task (and a vector) each.
-fn walk(dir: &Path, filter: &ObjectFilter) -> Result<Walked> {
+///
+/// With `defer_days`, a day folder below `dir` is not walked but returned in `days`.
+fn walk(dir: &Path, filter: &ObjectFilter, defer_days: bool) -> Result<Walked> {
     let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)
         .and_then(|d| d.collect::<std::io::Result<_>>())
         .with_context(|| format!("cannot walk '{}'", dir.display()))?;
@@ -102,7 +170,16 @@ fn walk(dir: &Path, filter: &ObjectFilter) -> Result<Walked> {
         .par_iter()
         .zip(&types)
         .filter(|(_, t)| t.is_dir())
-        .map(|(e, _)| walk(&e.path(), filter))
+        .map(|(e, _)| {
+            let path = e.path();
+            match day_of_folder(&path).filter(|_| defer_days) {
+                Some(day) => Ok(Walked {
+                    days: vec![DayFolder { day, path }],
+                    ..Walked::default()
+                }),
+                None => walk(&path, filter, defer_days),
+            }
+        })
         .collect::<Result<_>>()?;
     let mut subs = subs.into_iter();
     let mut walked = Walked::default();

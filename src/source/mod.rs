@@ -226,7 +226,7 @@ impl SkippedObjects {
     }
 
     /// Adds the counts of `other` (a sub-folder's).
-    fn add(&mut self, other: &SkippedObjects) {
+    pub(crate) fn add(&mut self, other: &SkippedObjects) {
         self.digest += other.digest;
         self.insight += other.insight;
         self.not_cloudtrail += other.not_cloudtrail;
@@ -252,6 +252,8 @@ pub struct Listing {
     pub listed: u64,
     pub objects: Vec<ObjectRef>,
     pub skipped: SkippedObjects,
+    /// Local day folders not listed yet (local::list_deferring_days), in walk order.
+    pub days: Vec<local::DayFolder>,
 }
 
 /// A listed object, before it is classified.
