@@ -134,6 +134,12 @@ fn all_rows_read(rows: &Rows<'_>, closed: Option<&ClosedHours>) -> Result<()> {
     if let Some(e) = rows.kms_rates.error() {
         anyhow::bail!("kms_rates is incomplete, so the outputs are not published: {e}");
     }
+    if let Some(e) = rows.sigv2.error() {
+        anyhow::bail!("sigv2_requests is incomplete, so the outputs are not published: {e}");
+    }
+    if let Some(e) = rows.tls.error() {
+        anyhow::bail!("tls_legacy is incomplete, so the outputs are not published: {e}");
+    }
     Ok(())
 }
 

@@ -4,7 +4,8 @@
 //! The run reads delivery hours oldest first (pipeline). Once it has read delivery hour `D`,
 //! an event of hour `h` can still arrive only if CloudTrail delivered it more than
 //! `--delivery-allowance` after its hour ended; with the default hour, every hour up to
-//! `D - 1h` is *closed*: its `kms_calls` and `kms_rates` rows are taken out of every
+//! `D - 1h` is *closed*: its `kms_calls`, `kms_rates`, `sigv2_requests` and `tls_legacy`
+//! rows are taken out of every
 //! worker's tables, joined, sorted, and appended to the spill file as one block per table.
 //! Memory then holds the open hours, not the span: on a month of an organization trail each
 //! worker held every row of the month of both tables (BENCHMARKS.md).
@@ -108,6 +109,8 @@ pub struct ClosedHours {
     remap: Vec<Sym>,
     pub kms_calls: SpilledTable,
     pub kms_rates: SpilledTable,
+    pub sigv2_requests: SpilledTable,
+    pub tls_legacy: SpilledTable,
     /// kms_data_key_caching's groups of one call whose cache window has ended, in no order.
     pub caching_singles: SpilledTable,
     /// The (key, cache window) of every spilled single, hashed, in the spill's symbols: a
@@ -138,6 +141,8 @@ impl ClosedHours {
             remap: Vec::new(),
             kms_calls: SpilledTable::default(),
             kms_rates: SpilledTable::default(),
+            sigv2_requests: SpilledTable::default(),
+            tls_legacy: SpilledTable::default(),
             caching_singles: SpilledTable::default(),
             single_windows: FxHashSet::default(),
             rejoin: FxHashSet::default(),
@@ -164,6 +169,10 @@ impl ClosedHours {
         add(&mut self.kms_calls, calls);
         let rates = self.spill(sources, |t| t.kms_rates.take_hours(from, bound));
         add(&mut self.kms_rates, rates);
+        let sigv2 = self.spill(sources, |t| t.sigv2.requests.take_hours(from, bound));
+        add(&mut self.sigv2_requests, sigv2);
+        let tls = self.spill(sources, |t| t.tls.requests.take_hours(from, bound));
+        add(&mut self.tls_legacy, tls);
         let singles = self.spill_singles(sources, bound);
         add(&mut self.caching_singles, singles);
         self.below = Some(bound);
@@ -437,6 +446,45 @@ mod tests {
             key_account_id: NULL,
         };
         tables.kms_calls.calls.add(key, t, session, s);
+        // The same caller signing an S3 request with SigV2 over TLS 1.0.
+        let sigv2 = crate::tables::sigv2_requests::Key {
+            hour: key.hour,
+            account_id: key.account_id,
+            region: key.region,
+            principal: key.principal,
+            principal_type: NULL,
+            user_agent: NULL,
+            ua_family: NULL,
+            ua_version: NULL,
+            event_name: s.intern("GetObject"),
+            bucket: NULL,
+            source_ip: NULL,
+            auth_method: NULL,
+            evidence: crate::attribute::sigv2::Evidence::Observed,
+            ua_kind: NULL,
+            sigv4_min_version: NULL,
+            upgrade_advice: NULL,
+            access_key_id: NULL,
+        };
+        tables.sigv2.requests.add(sigv2, t, session, s);
+        let tls = crate::tables::tls_legacy::Key {
+            hour: key.hour,
+            account_id: key.account_id,
+            region: key.region,
+            event_source: s.intern("s3.amazonaws.com"),
+            principal: key.principal,
+            principal_type: NULL,
+            user_agent: NULL,
+            ua_family: NULL,
+            ua_version: NULL,
+            tls_version: s.intern("TLSv1"),
+            cipher_suite: NULL,
+            source_ip: NULL,
+            ua_kind: NULL,
+            upgrade_advice: NULL,
+            access_key_id: NULL,
+        };
+        tables.tls.requests.add(tls, t, session, s);
         for principal in [NULL, key.principal] {
             let rate = kms_rates::Key {
                 hour: key.hour,
@@ -498,6 +546,31 @@ mod tests {
             .collect()
     }
 
+    /// The rows of sigv2_requests and of tls_legacy, as [`seen`] has kms_calls'.
+    fn seen_s3(rows: &Rows<'_>) -> (Seen, Seen) {
+        macro_rules! seen_of {
+            ($rows:expr) => {{
+                let seen: Seen = $rows
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.principal.unwrap_or_default().to_owned(),
+                            r.hour,
+                            r.tally.count,
+                            r.tally.first_seen,
+                            r.tally.last_seen,
+                            r.session_count(),
+                            r.example_session.map(str::to_owned),
+                        )
+                    })
+                    .collect();
+                assert!($rows.error().is_none(), "every spilled block read back");
+                seen
+            }};
+        }
+        (seen_of!(rows.sigv2), seen_of!(rows.tls))
+    }
+
     #[test]
     fn closed_hours_read_back_as_if_never_closed_late_records_included() {
         // Two workers, whose interners saw the strings in different orders.
@@ -546,6 +619,18 @@ mod tests {
         let expected = seen(&Rows::of(&whole));
         let rows = Rows::with_closed(&a, Some(&closed));
         assert_eq!(seen(&rows), expected);
+        let expected_s3 = seen_s3(&Rows::of(&whole));
+        assert_eq!(seen_s3(&rows), expected_s3);
+        assert_eq!(
+            (closed.sigv2_requests.rows, closed.tls_legacy.rows),
+            (3, 3),
+            "hour 0's rows of each, joined across workers"
+        );
+        assert_eq!(
+            expected_s3.0, expected,
+            "the same callers, hours and counts"
+        );
+        assert_eq!(expected_s3.1, expected);
         let expected_rates = seen_rates(&Rows::of(&whole));
         assert_eq!(seen_rates(&rows), expected_rates);
         assert_eq!(
@@ -607,6 +692,7 @@ mod tests {
         let expected = Rows::of(&whole);
         assert_eq!(seen(&rows), seen(&expected));
         assert_eq!(seen_rates(&rows), seen_rates(&expected));
+        assert_eq!(seen_s3(&rows), seen_s3(&expected));
         assert_eq!(rows.kms_calls.len(), 3);
     }
 

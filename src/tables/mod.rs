@@ -660,8 +660,8 @@ fn restore<T: TableAccumulator>(tables: &[(String, Vec<u8>)]) -> Result<T, Strin
 pub struct Rows<'a> {
     pub kms_calls: TallyRows<'a, kms_calls::Key>,
     pub kms_rates: kms_rates::RateRows<'a>,
-    pub sigv2: Vec<sigv2_requests::Row<'a>>,
-    pub tls: Vec<tls_legacy::Row<'a>>,
+    pub sigv2: TallyRows<'a, sigv2_requests::Key>,
+    pub tls: TallyRows<'a, tls_legacy::Key>,
     pub caching: Vec<kms_data_key_caching::Row<'a>>,
     pub cost: Vec<kms_cost::Row<'a>>,
     pub bucket_keys: Vec<kms_bucket_keys::Row<'a>>,
@@ -701,9 +701,15 @@ impl<'a> Rows<'a> {
                             rates
                         },
                         || {
+                            let mut sigv2 = sigv2_requests::rows(&t.sigv2, s, ranks.clone());
+                            let mut tls = tls_legacy::rows(&t.tls, s, ranks.clone());
+                            if let Some(closed) = closed {
+                                sigv2 = sigv2.with_spilled(closed, &closed.sigv2_requests);
+                                tls = tls.with_spilled(closed, &closed.tls_legacy);
+                            }
                             (
-                                sigv2_requests::rows(&t.sigv2, s),
-                                tls_legacy::rows(&t.tls, s),
+                                sigv2,
+                                tls,
                                 kms_data_key_caching::rows(&t.caching, s),
                                 vpc_endpoint_events::rows(&t.vpce, s),
                             )
@@ -834,7 +840,7 @@ mod tests {
         );
         assert_eq!(rows.sigv2.len(), 1);
         assert_eq!(rows.tls.len(), 1);
-        let s = &rows.sigv2[0];
+        let s = rows.sigv2.iter().next().expect("a SigV2 row");
         assert_eq!(s.ua_family, Some("aws-cli"));
         assert_eq!(s.sigv4_min_version, Some("1.11.108"));
         assert_eq!(s.ua_kind, Some("cli"));

@@ -6,9 +6,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::closed::HourKey;
 use super::columns::{self, Column};
 use super::intern::{Interner, Sym};
-use super::{Common, TableAccumulator, Tallies, TallyRow, table_key};
+use super::{Common, TableAccumulator, Tallies, TallyRow, TallyRows, table_key};
 use crate::attribute::Attribution;
 use crate::attribute::sigv2::{Evidence, Signing};
 
@@ -86,8 +87,19 @@ impl TableAccumulator for SigV2Requests {
 pub type Row<'a> = TallyRow<'a, Resolved<'a>>;
 
 /// The rows in file order.
-pub fn rows<'a>(table: &'a SigV2Requests, strings: &'a Interner) -> Vec<Row<'a>> {
-    table.requests.rows(strings)
+pub fn rows<'a>(
+    table: &'a SigV2Requests,
+    strings: &'a Interner,
+    ranks: Vec<u32>,
+) -> TallyRows<'a, Key> {
+    table.requests.sorted(strings, ranks)
+}
+
+/// Rows close with their hour (closed).
+impl HourKey for Key {
+    fn hour(&self) -> i64 {
+        self.hour
+    }
 }
 
 pub fn columns<'a>() -> Vec<Column<'a, Row<'a>>> {
@@ -160,6 +172,6 @@ pub fn columns<'a>() -> Vec<Column<'a, Row<'a>>> {
     ]
 }
 
-pub fn write(dir: &Path, rows: &[Row<'_>]) -> anyhow::Result<()> {
-    columns::write(&dir.join(FILE), &columns(), rows)
+pub fn write(dir: &Path, rows: &TallyRows<'_, Key>) -> anyhow::Result<()> {
+    columns::write_iter(&dir.join(FILE), &columns(), rows.iter())
 }

@@ -532,9 +532,9 @@ impl<'a> ReportModel<'a> {
             },
             sigv2: SigV2 {
                 s3_data_events: r.s3_data,
-                principals: sigv2_todo(&rows.sigv2, top),
+                principals: sigv2_todo(rows.sigv2.iter(), top),
             },
-            tls: tls_todo(&rows.tls, top),
+            tls: tls_todo(rows.tls.iter(), top),
             failures: Listing::new(
                 analysis
                     .failures
@@ -806,7 +806,7 @@ impl<'a> ClientAcc<'a> {
 struct Contribution<'a, K> {
     principal: Text<'a>,
     client: K,
-    tally: &'a Tally,
+    tally: Tally,
     agent: Text<'a>,
     place: Text<'a>,
     cipher: Text<'a>,
@@ -827,7 +827,7 @@ fn by_principal<'a, K: Ord, C>(
             .or_default()
             .entry(c.client)
             .or_insert_with(ClientAcc::new)
-            .add(c.tally, c.agent, c.place, c.cipher);
+            .add(&c.tally, c.agent, c.place, c.cipher);
     }
     let mut principals: Vec<PrincipalToDo<'a, C>> = grouped
         .into_iter()
@@ -857,11 +857,11 @@ fn by_principal<'a, K: Ord, C>(
 /// The SigV2 to-do list: per principal, each client with its version, evidence and what to
 /// upgrade to, the buckets, how many requests and when.
 fn sigv2_todo<'a>(
-    rows: &'a [SigV2Row<'a>],
+    rows: impl IntoIterator<Item = SigV2Row<'a>>,
     top: usize,
 ) -> Listing<PrincipalToDo<'a, SigV2Client<'a>>> {
     by_principal(
-        rows.iter().map(|r| Contribution {
+        rows.into_iter().map(|r| Contribution {
             principal: r.principal,
             client: (
                 r.ua_family,
@@ -871,7 +871,7 @@ fn sigv2_todo<'a>(
                 r.upgrade_advice.unwrap_or_default(),
                 r.sigv4_min_version,
             ),
-            tally: &r.tally,
+            tally: r.tally,
             agent: r.user_agent,
             place: r.bucket,
             cipher: None,
@@ -896,9 +896,12 @@ fn sigv2_todo<'a>(
 
 /// The legacy TLS to-do list: per principal, each client with the TLS version and cipher
 /// suites it used, the services it called, and what to change.
-fn tls_todo<'a>(rows: &'a [TlsRow<'a>], top: usize) -> Listing<PrincipalToDo<'a, TlsClient<'a>>> {
+fn tls_todo<'a>(
+    rows: impl IntoIterator<Item = TlsRow<'a>>,
+    top: usize,
+) -> Listing<PrincipalToDo<'a, TlsClient<'a>>> {
     by_principal(
-        rows.iter().map(|r| Contribution {
+        rows.into_iter().map(|r| Contribution {
             principal: r.principal,
             client: (
                 r.ua_family,
@@ -906,7 +909,7 @@ fn tls_todo<'a>(rows: &'a [TlsRow<'a>], top: usize) -> Listing<PrincipalToDo<'a,
                 r.tls_version,
                 r.upgrade_advice.unwrap_or_default(),
             ),
-            tally: &r.tally,
+            tally: r.tally,
             agent: r.user_agent,
             place: r.event_source.map(|s| s.trim_end_matches(".amazonaws.com")),
             cipher: r.cipher_suite,
@@ -1121,7 +1124,7 @@ mod tests {
     #[test]
     fn sigv2_is_a_to_do_list_per_principal_and_client() {
         let rows = sigv2_rows();
-        let todo = sigv2_todo(&rows, 10);
+        let todo = sigv2_todo(rows.iter().cloned(), 10);
         let names: Vec<(Text<'_>, u64)> = todo
             .items
             .iter()
@@ -1162,7 +1165,7 @@ mod tests {
 
     #[test]
     fn tls_is_a_to_do_list_per_principal_and_client() {
-        let rows = vec![
+        let rows = [
             tls_row("user/app", "s3.amazonaws.com", tally(2, HOUR, HOUR + 5)),
             tls_row(
                 "user/app",
@@ -1170,7 +1173,7 @@ mod tests {
                 tally(1, HOUR + 9, HOUR + 9),
             ),
         ];
-        let todo = tls_todo(&rows, 10);
+        let todo = tls_todo(rows.iter().cloned(), 10);
         assert_eq!(todo.len(), 1);
         let client = &todo.items[0].clients.items[0];
         assert_eq!(todo.items[0].requests, 3);
@@ -1227,7 +1230,7 @@ mod tests {
         let mut model = empty(10);
         model.sigv2 = SigV2 {
             s3_data_events: 11,
-            principals: sigv2_todo(&rows, 10),
+            principals: sigv2_todo(rows.iter().cloned(), 10),
         };
         let report = text::render(&model);
         let page = html::render(&model);
@@ -1270,16 +1273,16 @@ mod tests {
     #[test]
     fn a_list_longer_than_top_says_how_many_more_in_both() {
         let rows = sigv2_rows();
-        let tls = vec![
+        let tls = [
             tls_row("user/a", "s3.amazonaws.com", tally(2, HOUR, HOUR)),
             tls_row("user/b", "s3.amazonaws.com", tally(1, HOUR, HOUR)),
         ];
         let mut model = empty(1);
         model.sigv2 = SigV2 {
             s3_data_events: 11,
-            principals: sigv2_todo(&rows, 1),
+            principals: sigv2_todo(rows.iter().cloned(), 1),
         };
-        model.tls = tls_todo(&tls, 1);
+        model.tls = tls_todo(tls.iter().cloned(), 1);
         let callers: Vec<KmsCaller<'_>> = ["role/a", "role/b", "role/c"]
             .into_iter()
             .map(|p| KmsCaller {
