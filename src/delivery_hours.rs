@@ -7,8 +7,8 @@
 //! to the delivery hours of day `D`. Listing `D` while the run still reads day `D - 1` keeps
 //! every hour whole even for a file named up to a day before its folder. A file named for
 //! an hour that has already been read (a folder more than a day off its files' names, which
-//! CloudTrail does not write) is read with the next hour, and counted
-//! ([`DeliveryHours::out_of_order`]): never dropped, never read twice.
+//! CloudTrail does not write), or with no time in its name, is read with the next hour, and
+//! counted ([`DeliveryHours::out_of_order`]): never dropped, never read twice.
 //!
 //! Memory then holds the objects of a day or two, not of the span: a month of an
 //! organization trail lists 691,191 files, whose listing all at once was the run's heap
