@@ -125,20 +125,20 @@ pub use shard::run::{PlanOutcome, merge as run_merge, plan as run_plan};
 /// Fails when rows of closed hours (tables::closed) could not be read back: every output
 /// written from them would be short.
 fn all_rows_read(rows: &Rows<'_>, closed: Option<&ClosedHours>) -> Result<()> {
-    if let Some(e) = closed.and_then(|c| c.singles_error.as_ref()) {
-        anyhow::bail!("kms_data_key_caching is incomplete, so the outputs are not published: {e}");
-    }
-    if let Some(e) = rows.kms_calls.error() {
-        anyhow::bail!("kms_calls is incomplete, so the outputs are not published: {e}");
-    }
-    if let Some(e) = rows.kms_rates.error() {
-        anyhow::bail!("kms_rates is incomplete, so the outputs are not published: {e}");
-    }
-    if let Some(e) = rows.sigv2.error() {
-        anyhow::bail!("sigv2_requests is incomplete, so the outputs are not published: {e}");
-    }
-    if let Some(e) = rows.tls.error() {
-        anyhow::bail!("tls_legacy is incomplete, so the outputs are not published: {e}");
+    let read_back = [
+        ("kms_calls", rows.kms_calls.error()),
+        ("kms_rates", rows.kms_rates.error()),
+        ("sigv2_requests", rows.sigv2.error()),
+        ("tls_legacy", rows.tls.error()),
+        (
+            "kms_data_key_caching",
+            closed.and_then(|c| c.singles_error.as_deref()),
+        ),
+    ];
+    for (table, error) in read_back {
+        if let Some(e) = error {
+            anyhow::bail!("{table} is incomplete, so the outputs are not published: {e}");
+        }
     }
     Ok(())
 }

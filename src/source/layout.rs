@@ -164,6 +164,13 @@ pub fn classify_sharing(key: &str, strings: &mut LayoutStrings) -> (ObjectKind, 
     (kind, KeyLayout::default())
 }
 
+/// A folder name of exactly `digits` decimal digits (a layout's year, month or day), read.
+pub(super) fn number<T: std::str::FromStr>(s: &str, digits: usize) -> Option<T> {
+    (s.len() == digits && s.bytes().all(|c| c.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
 /// True for names a user may hand over as a single trail file (`.json.gz` or `.json`).
 pub fn has_trail_extension(name: &str) -> bool {
     name.ends_with(".json.gz") || name.ends_with(".json")

@@ -5,7 +5,9 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
-use super::layout::{LayoutStrings, ObjectKind, classify, classify_sharing, has_trail_extension};
+use super::layout::{
+    LayoutStrings, ObjectKind, classify, classify_sharing, has_trail_extension, number,
+};
 use super::{Etag, Listed, Listing, ObjectFilter, ObjectRef, SkippedObjects, admit, wanted};
 
 /// Adds what `input` holds to `listing`.
@@ -57,11 +59,7 @@ pub struct DayFolder {
 fn day_of_folder(path: &Path) -> Option<i64> {
     let mut names = path.iter().rev().map(|c| c.to_str());
     let (d, m, y) = (names.next()??, names.next()??, names.next()??);
-    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    if !(digits(y, 4) && digits(m, 2) && digits(d, 2)) {
-        return None;
-    }
-    let date = chrono::NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)?;
+    let date = chrono::NaiveDate::from_ymd_opt(number(y, 4)?, number(m, 2)?, number(d, 2)?)?;
     Some(i64::from(date.to_epoch_days()) * crate::time::SECONDS_PER_DAY)
 }
 

@@ -25,7 +25,7 @@ use serde::Serialize;
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
 
-use super::layout::{LayoutStrings, classify_sharing};
+use super::layout::{LayoutStrings, classify_sharing, number};
 use super::{Listing, Location, ObjectFilter};
 use crate::time::SECONDS_PER_DAY;
 
@@ -313,12 +313,6 @@ fn is_region_name(s: &str) -> bool {
         && s.contains('-')
         && s.bytes()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
-}
-
-fn number<T: std::str::FromStr>(s: &str, digits: usize) -> Option<T> {
-    (s.len() == digits && s.bytes().all(|c| c.is_ascii_digit()))
-        .then(|| s.parse().ok())
-        .flatten()
 }
 
 /// The level of the folder named `name` inside a folder of level `parent`, or `None` when

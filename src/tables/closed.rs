@@ -425,7 +425,7 @@ mod tests {
     use crate::attribute::kms::{CallerKind, QuotaClass};
     use crate::tables::kms_calls::Key;
     use crate::tables::kms_rates;
-    use crate::tables::{Rows, intern::NULL};
+    use crate::tables::{Rows, TallyRows, intern::NULL};
 
     /// A call of `principal` at second `t`, in `session`, folded into `tables`.
     fn call(tables: &mut Tables, principal: &str, t: i64, session: Option<&str>) {
@@ -529,13 +529,18 @@ mod tests {
 
     type Seen = Vec<(String, i64, u64, i64, i64, i64, Option<String>)>;
 
-    fn seen(rows: &Rows<'_>) -> Seen {
-        rows.kms_calls
+    /// Each row's principal, hour, tally and sessions; `key` reads a row's principal and hour.
+    fn seen_of<'a, K: HourKey>(
+        rows: &TallyRows<'a, K>,
+        key: impl Fn(&K::Resolved<'a>) -> (Option<&'a str>, i64),
+    ) -> Seen {
+        let seen = rows
             .iter()
             .map(|r| {
+                let (principal, hour) = key(&r.key);
                 (
-                    r.principal.unwrap_or_default().to_owned(),
-                    r.hour,
+                    principal.unwrap_or_default().to_owned(),
+                    hour,
                     r.tally.count,
                     r.tally.first_seen,
                     r.tally.last_seen,
@@ -543,32 +548,21 @@ mod tests {
                     r.example_session.map(str::to_owned),
                 )
             })
-            .collect()
+            .collect();
+        assert!(rows.error().is_none(), "every spilled block read back");
+        seen
+    }
+
+    fn seen(rows: &Rows<'_>) -> Seen {
+        seen_of(&rows.kms_calls, |k| (k.principal, k.hour))
     }
 
     /// The rows of sigv2_requests and of tls_legacy, as [`seen`] has kms_calls'.
     fn seen_s3(rows: &Rows<'_>) -> (Seen, Seen) {
-        macro_rules! seen_of {
-            ($rows:expr) => {{
-                let seen: Seen = $rows
-                    .iter()
-                    .map(|r| {
-                        (
-                            r.principal.unwrap_or_default().to_owned(),
-                            r.hour,
-                            r.tally.count,
-                            r.tally.first_seen,
-                            r.tally.last_seen,
-                            r.session_count(),
-                            r.example_session.map(str::to_owned),
-                        )
-                    })
-                    .collect();
-                assert!($rows.error().is_none(), "every spilled block read back");
-                seen
-            }};
-        }
-        (seen_of!(rows.sigv2), seen_of!(rows.tls))
+        (
+            seen_of(&rows.sigv2, |k| (k.principal, k.hour)),
+            seen_of(&rows.tls, |k| (k.principal, k.hour)),
+        )
     }
 
     #[test]
