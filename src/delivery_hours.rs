@@ -114,10 +114,8 @@ impl DeliveryHours {
         pool.install(|| local::list_days(&folders, &self.filter, &mut listing))?;
         self.listed += listing.listed;
         self.skipped.add(&listing.skipped);
-        progress.more_to_read(
-            listing.objects.len() as u64,
-            listing.objects.iter().map(|o| o.size).sum(),
-        );
+        // Day folders are listed without their sizes (local::list_days).
+        progress.more_to_read(listing.objects.len() as u64, None);
         self.add(listing.objects);
         Ok(())
     }

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::io::Read;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -347,24 +348,15 @@ impl Worker {
 
     fn read_object(&mut self, obj: &ObjectRef, cfg: &AnalyzeConfig, progress: &Progress) {
         let mut raw = std::mem::take(&mut self.raw);
-        raw.clear();
         let read = match obj.path() {
-            // The listing gave the size: reserving it (and a byte to see the end) lets the
-            // file be read in one read and a read of 0, without the stat and seek that
-            // `File::read_to_end` spends on sizing the buffer (two of seven system calls per
-            // object, on a trail of small objects).
-            Some(path) => std::fs::File::open(path)
-                .and_then(|f| {
-                    raw.reserve(usize::try_from(obj.size).unwrap_or(0).saturating_add(1));
-                    f.take(u64::MAX).read_to_end(&mut raw)
-                })
-                .map_err(ObjectError::Read),
+            Some(path) => read_file(path, obj.size, &mut raw).map_err(ObjectError::Read),
             None => Err(ObjectError::Fetch(
                 "an S3 object must be fetched first".to_owned(),
             )),
         };
-        let outcome = read.and_then(|_| self.read_bytes(obj, &raw, cfg));
-        self.finish_object(obj, outcome, raw.len() as u64, progress);
+        let size = read.as_ref().map_or(0, |&n| n);
+        let outcome = read.and_then(|n| self.read_bytes(obj, &raw[..n], cfg));
+        self.finish_object(obj, outcome, size as u64, progress);
         self.raw = raw;
     }
 
@@ -424,6 +416,39 @@ impl Worker {
             }
         }
         Ok(())
+    }
+}
+
+/// Reads the file at `path` into `buf` (a buffer kept from object to object, whose bytes
+/// past the returned length are left over from earlier files) and returns its length.
+///
+/// Open, one read, a read of 0, close: the fewest system calls a file can be read in. The
+/// buffer is grown to the listed size (and a byte, to see the end) when there is one, and
+/// doubled when a file fills it; day folders are listed without sizes (local::list_days),
+/// and then the buffer that held the largest file so far takes the next one whole.
+/// `File::read_to_end` into a cleared vector would stat the file to size it, or, without a
+/// hint, read in chunks from 8 KiB up.
+fn read_file(path: &Path, listed_size: u64, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    const FIRST_BUFFER: usize = 64 * 1024;
+    let mut file = std::fs::File::open(path)?;
+    let wanted = usize::try_from(listed_size)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1)
+        .max(FIRST_BUFFER);
+    if buf.len() < wanted {
+        buf.resize(wanted, 0);
+    }
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize(len.saturating_mul(2), 0);
+        }
+        match file.read(&mut buf[len..]) {
+            Ok(0) => return Ok(len),
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! `--no-progress`.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,8 @@ pub struct Progress {
     bytes: AtomicU64,
     /// What the listing said there is to read, compressed.
     listed_bytes: AtomicU64,
+    /// Some objects were listed without their sizes: `listed_bytes` is not the whole.
+    sizes_unknown: AtomicBool,
     records: AtomicU64,
     /// Set when objects come from S3: fetched counts and bytes are read from it.
     remote: OnceLock<Arc<dyn RemoteCounters>>,
@@ -45,6 +47,7 @@ impl Progress {
             started: Instant::now(),
             bytes: AtomicU64::new(0),
             listed_bytes: AtomicU64::new(0),
+            sizes_unknown: AtomicBool::new(false),
             records: AtomicU64::new(0),
             remote: OnceLock::new(),
         }
@@ -80,9 +83,15 @@ impl Progress {
         );
     }
 
-    /// More objects to read, listed as the reading went on (delivery_hours).
-    pub fn more_to_read(&self, objects: u64, bytes: u64) {
-        self.listed_bytes.fetch_add(bytes, Ordering::Relaxed);
+    /// More objects to read, listed as the reading went on (delivery_hours), of `bytes`
+    /// when their sizes were listed. Without them the bar says the bytes read only.
+    pub fn more_to_read(&self, objects: u64, bytes: Option<u64>) {
+        match bytes {
+            Some(bytes) => {
+                self.listed_bytes.fetch_add(bytes, Ordering::Relaxed);
+            }
+            None => self.sizes_unknown.store(true, Ordering::Relaxed),
+        }
         self.bar.inc_length(objects);
     }
 
@@ -107,10 +116,17 @@ impl Progress {
                 )
             })
             .unwrap_or_default();
+        let of = if self.sizes_unknown.load(Ordering::Relaxed) {
+            " read".to_owned()
+        } else {
+            format!(
+                " of {}",
+                HumanBytes(self.listed_bytes.load(Ordering::Relaxed))
+            )
+        };
         self.bar.set_message(format!(
-            "{} of {}  {} records  {:.0} records/s{fetched}",
+            "{}{of}  {} records  {:.0} records/s{fetched}",
             HumanBytes(bytes),
-            HumanBytes(self.listed_bytes.load(Ordering::Relaxed)),
             records,
             records as f64 / secs
         ));
