@@ -114,8 +114,7 @@ impl DeliveryHours {
         pool.install(|| local::list_days(&folders, &self.filter, &mut listing))?;
         self.listed += listing.listed;
         self.skipped.add(&listing.skipped);
-        // Day folders are listed without their sizes (local::list_days).
-        progress.more_to_read(listing.objects.len() as u64, None);
+        progress.more_to_read(listing.objects.len() as u64);
         self.add(listing.objects);
         Ok(())
     }

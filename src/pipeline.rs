@@ -808,6 +808,27 @@ fn start(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_file_listed_without_its_size_is_read_whole_into_the_kept_buffer() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        // Larger than the first buffer, so it is grown while reading; then a smaller file,
+        // which must not be given the larger one's leftover bytes.
+        let large: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let small = b"{\"Records\":[]}".to_vec();
+        let (large_path, small_path) = (dir.path().join("large"), dir.path().join("small"));
+        std::fs::write(&large_path, &large).expect("write");
+        std::fs::write(&small_path, &small).expect("write");
+        let mut buf = Vec::new();
+        let n = read_file(&large_path, 0, &mut buf).expect("read");
+        assert_eq!(&buf[..n], &large[..]);
+        let n = read_file(&small_path, 0, &mut buf).expect("read");
+        assert_eq!(&buf[..n], &small[..]);
+        // A listed size that is wrong (the file changed since) still reads what is there.
+        let n = read_file(&large_path, 10, &mut buf).expect("read");
+        assert_eq!(n, large.len());
+        assert!(read_file(&dir.path().join("gone"), 0, &mut buf).is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -83,15 +83,10 @@ impl Progress {
         );
     }
 
-    /// More objects to read, listed as the reading went on (delivery_hours), of `bytes`
-    /// when their sizes were listed. Without them the bar says the bytes read only.
-    pub fn more_to_read(&self, objects: u64, bytes: Option<u64>) {
-        match bytes {
-            Some(bytes) => {
-                self.listed_bytes.fetch_add(bytes, Ordering::Relaxed);
-            }
-            None => self.sizes_unknown.store(true, Ordering::Relaxed),
-        }
+    /// More objects to read, listed as the reading went on without their sizes
+    /// (delivery_hours, local::list_days): from then on the bar says the bytes read only.
+    pub fn more_to_read(&self, objects: u64) {
+        self.sizes_unknown.store(true, Ordering::Relaxed);
         self.bar.inc_length(objects);
     }
 
