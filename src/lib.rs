@@ -157,7 +157,7 @@ fn write_outputs(
         overrides: cfg.quota_overrides.clone(),
     };
     let rows = Rows::with_closed(&analysis.tables, analysis.closed.as_ref());
-    let insights = KmsInsights::build(&analysis.tables, &rows, cfg.kms_price_per_10k);
+    let insights = KmsInsights::build(&analysis.tables, &rows, &quotas, cfg.kms_price_per_10k);
     let output = OutputContext {
         quotas: &quotas,
         projection: insights.projection,

@@ -14,7 +14,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use super::format::{NAMES, count, dollars, esc, percent, thousands};
-use super::model::{Bar, Chart, Listing, Period, PrincipalToDo, ReportModel, Text};
+use super::model::{Chart, Listing, Period, PrincipalToDo, ReportModel, Text};
 use crate::attribute::kms::CacheOperation;
 use crate::time::{SECONDS_PER_HOUR, format_rfc3339};
 
@@ -39,7 +39,6 @@ const PALETTE: [&str; 6] = [
 ];
 const OTHER: &str = "#c9c4bf";
 const CALLERS_PER_CHART: usize = 5;
-const MAX_CHARTS: usize = 8;
 
 pub fn render(model: &ReportModel<'_>) -> String {
     let mut out = String::with_capacity(64 * 1024);
@@ -253,14 +252,14 @@ fn charts(out: &mut String, model: &ReportModel<'_>) {
         );
     }
     // The model lists the accounts and regions closest to their quota first.
-    for c in model.charts.iter().take(MAX_CHARTS) {
+    for c in &model.charts {
         chart(out, c, period);
     }
-    if model.charts.len() > MAX_CHARTS {
+    if model.chart_scopes > model.charts.len() {
         let _ = writeln!(
             out,
             "<p class=\"more\">... and {} more accounts and regions in kms_rates.parquet</p>",
-            model.charts.len() - MAX_CHARTS
+            model.chart_scopes - model.charts.len()
         );
     }
 }
@@ -488,21 +487,14 @@ fn chart(out: &mut String, c: &Chart<'_>, period: Period) {
     );
     out.push_str("<span><i style=\"background:#1d2433;height:2px;vertical-align:3px\"></i>mean calls/s of the hour</span>");
     out.push_str("</div>\n");
-    minute_profile(out, bars);
+    minute_profile(out, c);
     out.push_str("</figure>\n");
 }
 
 /// The busiest second of each minute of the hour, over all hours: a job that runs on a
 /// schedule shows as one tall bar (minute 0 for "every hour, on the hour").
-fn minute_profile(out: &mut String, bars: &[Bar<'_>]) {
-    let mut top = [0u32; 60];
-    let mut busiest_in = [0usize; 60];
-    for b in bars {
-        for (m, &c) in b.minute_peaks.iter().enumerate() {
-            top[m] = top[m].max(c);
-        }
-        busiest_in[usize::from(b.peak_second / 60).min(59)] += 1;
-    }
+fn minute_profile(out: &mut String, chart: &Chart<'_>) {
+    let (top, busiest_in, bars) = (chart.minute_peaks, chart.busiest_in, &chart.bars);
     let max = top.iter().copied().max().unwrap_or(0);
     if max == 0 {
         return;

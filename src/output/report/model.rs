@@ -7,15 +7,17 @@
 //! these functions need new paths. The model's own types hold plain values (strings from
 //! the trail, unescaped; counts; dollars already projected).
 //!
-//! Every list is kept whole, with the number of items the report shows (`--top`): a
+//! Every list knows its length and the number of items the report shows (`--top`): a
 //! renderer draws [`Listing::shown`] and says how many more there are ([`Listing::more`]),
-//! so nothing is cut silently.
+//! so nothing is cut silently. Lists bounded by principals, keys or buckets are kept whole;
+//! the hours of every account, region and class, which grow with the span and the
+//! organization, keep only the items shown ([`Listing::top_of`]) and their count.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::format::{count, percent};
 use crate::attribute::kms::{
-    CacheOperation, DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH, Quota, QuotaClass, Quotas,
+    CacheOperation, DAYS_PER_MONTH, FREE_TIER_REQUESTS_PER_MONTH, Quota, Quotas,
 };
 use crate::attribute::sigv2::Signing;
 use crate::output::kms_insights::{BucketStatus, KmsInsights, Projection, RecurringSpike};
@@ -47,16 +49,56 @@ pub struct ReportInput<'a> {
 /// A list in full, and how many of its items the report shows.
 #[derive(Debug, Clone)]
 pub struct Listing<T> {
+    /// The list, or its first `top` items when it was built by [`Listing::top_of`].
     pub items: Vec<T>,
     /// Items shown: `--top`.
     pub top: usize,
     /// What the items are, and where the rest can be read: "principals in kms_calls.parquet".
     pub what: &'static str,
+    /// Items in the whole list, kept or not.
+    total: usize,
 }
 
 impl<T> Listing<T> {
     pub fn new(items: Vec<T>, top: usize, what: &'static str) -> Self {
-        Listing { items, top, what }
+        let total = items.len();
+        Listing {
+            items,
+            top,
+            what,
+            total,
+        }
+    }
+
+    /// The first `top` of `items` in the order of `order`, as a stable sort of all of them
+    /// would give, holding at most `2 * top` at a time.
+    pub fn top_of(
+        items: impl IntoIterator<Item = T>,
+        top: usize,
+        what: &'static str,
+        order: impl Fn(&T, &T) -> std::cmp::Ordering,
+    ) -> Self {
+        let keep = top.max(1);
+        let mut kept: Vec<T> = Vec::new();
+        let mut total = 0;
+        for item in items {
+            total += 1;
+            kept.push(item);
+            // The kept items are sorted and came first, so a stable sort leaves ties in
+            // the order they came: the same first items as sorting the whole list.
+            if kept.len() >= 2 * keep {
+                kept.sort_by(&order);
+                kept.truncate(keep);
+            }
+        }
+        kept.sort_by(&order);
+        kept.truncate(top);
+        Listing {
+            items: kept,
+            top,
+            what,
+            total,
+        }
     }
 
     /// The items the report shows.
@@ -66,7 +108,7 @@ impl<T> Listing<T> {
 
     /// How many items are not shown.
     pub fn more(&self) -> usize {
-        self.items.len().saturating_sub(self.top)
+        self.total.saturating_sub(self.top)
     }
 
     /// "... and N more principals in kms_calls.parquet" when the list is cut: both
@@ -86,11 +128,11 @@ impl<T> Listing<T> {
 
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.total
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.total == 0
     }
 }
 
@@ -388,8 +430,6 @@ pub struct Bar<'a> {
     pub mean_rps: f64,
     /// Calls of each principal in the busiest second, most first.
     pub by_principal: &'a [(Text<'a>, u64)],
-    /// The busiest second within each minute of the hour.
-    pub minute_peaks: &'a [u32; 60],
 }
 
 /// The busiest second of each hour of one account and region, against its quota.
@@ -400,6 +440,10 @@ pub struct Chart<'a> {
     pub quota: u64,
     pub highest_peak: u64,
     pub bars: Vec<Bar<'a>>,
+    /// Over all the hours: the busiest second within each minute of the hour, and how many
+    /// hours had their busiest second in that minute.
+    pub minute_peaks: &'a [u32; 60],
+    pub busiest_in: &'a [u32; 60],
 }
 
 /// Everything the report shows.
@@ -422,8 +466,11 @@ pub struct ReportModel<'a> {
     pub tls: Listing<PrincipalToDo<'a, TlsClient<'a>>>,
     pub failures: Listing<FailedObject<'a>>,
     pub warnings: &'a [String],
-    /// Per account and region, closest to the quota first.
+    /// The accounts and regions closest to their quota, closest first (at most
+    /// `kms_insights::CHARTED_SCOPES`).
     pub charts: Vec<Chart<'a>>,
+    /// Accounts and regions with symmetric KMS calls, charted or not.
+    pub chart_scopes: usize,
 }
 
 /// Requests over a to-do list's principals, shown or not.
@@ -510,11 +557,7 @@ impl<'a> ReportModel<'a> {
                 top,
                 "principals in kms_calls.parquet",
             ),
-            quota_hours: Listing::new(
-                quota_hours(rows.kms_rates.iter(), quotas),
-                top,
-                "hours in kms_rates.parquet",
-            ),
+            quota_hours: quota_hours(rows.kms_rates.iter(), quotas, top),
             recurring_spikes: recurring_spikes(insights),
             cost: cost(insights, top),
             bucket_keys: Listing::new(
@@ -548,7 +591,8 @@ impl<'a> ReportModel<'a> {
                 "in summary.json",
             ),
             warnings,
-            charts: charts(insights, quotas),
+            charts: charts(insights),
+            chart_scopes: insights.hour_peaks.scopes,
         }
     }
 }
@@ -597,11 +641,14 @@ fn kms_callers<'a>(
 /// The account-and-region hours, closest to the quota first: a 20,000/s region at
 /// 15,000/s matters more than us-east-1 at 20,000/s. Then the highest peak, then the
 /// earliest hour.
+/// The hours closest to their quota, of every account, region and class: only the `top`
+/// shown are kept (a month of a 20-account, 4-region organization has 100,000 of them).
 fn quota_hours<'a>(
     rates: impl IntoIterator<Item = RateRow<'a>>,
     quotas: &Quotas,
-) -> Vec<QuotaHour<'a>> {
-    let mut hours: Vec<QuotaHour<'a>> = rates
+    top: usize,
+) -> Listing<QuotaHour<'a>> {
+    let hours = rates
         .into_iter()
         .filter(|r| r.principal.is_none())
         .map(|r| {
@@ -622,16 +669,14 @@ fn quota_hours<'a>(
                 seconds_over_quota: over(1, 1),
                 throttled: r.counts.throttled,
             }
-        })
-        .collect();
-    hours.sort_by(|a, b| {
+        });
+    Listing::top_of(hours, top, "hours in kms_rates.parquet", |a, b| {
         b.share
             .unwrap_or(0.0)
             .total_cmp(&a.share.unwrap_or(0.0))
             .then(b.peak.cmp(&a.peak))
             .then(a.hour.cmp(&b.hour))
-    });
-    hours
+    })
 }
 
 fn recurring_spikes<'a>(insights: &KmsInsights<'a>) -> Vec<Spike<'a>> {
@@ -931,20 +976,19 @@ fn tls_todo<'a>(
     )
 }
 
-/// Per account and region, each hour's busiest second; closest to the quota first.
-fn charts<'a>(insights: &'a KmsInsights<'a>, quotas: &Quotas) -> Vec<Chart<'a>> {
-    let mut charts: Vec<Chart<'a>> = insights
+/// The charted accounts and regions, closest to the quota first (kms_insights picks them).
+fn charts<'a>(insights: &'a KmsInsights<'a>) -> Vec<Chart<'a>> {
+    insights
         .hour_peaks
+        .charts
         .iter()
-        .map(|(&(account_id, region), bars)| Chart {
-            account_id,
-            region,
-            quota: quotas
-                .get(account_id, region.unwrap_or(""), QuotaClass::Symmetric)
-                .and_then(Quota::whole_rps)
-                .unwrap_or(u64::MAX),
-            highest_peak: bars.iter().map(|b| b.peak).max().unwrap_or(0),
-            bars: bars
+        .map(|c| Chart {
+            account_id: c.account_id,
+            region: c.region,
+            quota: c.quota,
+            highest_peak: c.highest_peak,
+            bars: c
+                .hours
                 .iter()
                 .map(|b| Bar {
                     hour: b.hour,
@@ -953,17 +997,12 @@ fn charts<'a>(insights: &'a KmsInsights<'a>, quotas: &Quotas) -> Vec<Chart<'a>> 
                     throttled: b.throttled,
                     mean_rps: b.mean_rps(),
                     by_principal: &b.by_principal,
-                    minute_peaks: &b.minute_peaks,
                 })
                 .collect(),
+            minute_peaks: &c.minute_peaks,
+            busiest_in: &c.busiest_in,
         })
-        .collect();
-    charts.sort_by(|a, b| {
-        (b.highest_peak as f64 / b.quota as f64)
-            .total_cmp(&(a.highest_peak as f64 / a.quota as f64))
-            .then((a.account_id, a.region).cmp(&(b.account_id, b.region)))
-    });
-    charts
+        .collect()
 }
 
 #[cfg(test)]
@@ -1070,6 +1109,7 @@ mod tests {
             failures: Listing::new(Vec::new(), top, "in summary.json"),
             warnings: &[],
             charts: Vec::new(),
+            chart_scopes: 0,
         }
     }
 
@@ -1350,7 +1390,8 @@ mod tests {
             rate(HOUR + 3600, None, &nowhere),
             rate(HOUR + 7200, Some("eu-north-1"), &north),
         ];
-        let hours = quota_hours(rates.iter().cloned(), &Quotas::default());
+        let listing = quota_hours(rates.iter().cloned(), &Quotas::default(), 10);
+        let hours = &listing.items;
         let order: Vec<(i64, Text<'_>)> = hours.iter().map(|h| (h.hour, h.region)).collect();
         assert_eq!(
             order,
@@ -1369,6 +1410,33 @@ mod tests {
         assert_eq!(north.throttled, 2);
         // No region, no quota: nothing to compare with.
         assert_eq!((hours[3].quota, hours[3].share), (None, None));
+
+        // With --top 2, only the two shown are kept, and the report still says 2 more.
+        let cut = quota_hours(rates.iter().cloned(), &Quotas::default(), 2);
+        let kept: Vec<(i64, Text<'_>)> = cut.items.iter().map(|h| (h.hour, h.region)).collect();
+        assert_eq!(kept, order[..2]);
+        assert_eq!((cut.len(), cut.more()), (4, 2));
+        assert_eq!(
+            cut.more_line().as_deref(),
+            Some("... and 2 more hours in kms_rates.parquet")
+        );
+    }
+
+    #[test]
+    fn a_list_cut_to_its_top_items_keeps_what_a_stable_sort_of_all_would_show() {
+        // Ties on the sort key (the first field) must keep their order of arrival, as the
+        // stable sort of the whole list did: 40 items, 7 distinct keys, cut at 1 to 9.
+        let items: Vec<(u32, usize)> = (0..40).map(|i| ((i * 5 % 7) as u32, i)).collect();
+        let order = |a: &(u32, usize), b: &(u32, usize)| b.0.cmp(&a.0);
+        let mut whole = items.clone();
+        whole.sort_by(order);
+        for top in 0..10 {
+            let cut = Listing::top_of(items.iter().copied(), top, "items", order);
+            assert_eq!(cut.items, whole[..top], "top {top}");
+            assert_eq!((cut.len(), cut.more()), (40, 40 - top));
+        }
+        let none = Listing::top_of(std::iter::empty::<(u32, usize)>(), 3, "items", order);
+        assert!(none.is_empty() && none.more_line().is_none());
     }
 
     fn bucket_row<'a>(
