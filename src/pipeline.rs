@@ -2,8 +2,6 @@
 //! tables, no locks on the hot path), merge, and hand the result to the writers.
 
 use std::cell::RefCell;
-use std::io::Read;
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -22,6 +20,7 @@ use crate::progress::Progress;
 use crate::record::{self, Malformed, Record};
 use crate::resume::{self, Checkpoint, ResumeStats, RunIdentity, Saver};
 use crate::source::fetch::{self, Fetched};
+use crate::source::local_file::FileReader;
 use crate::source::s3::{S3Session, S3Stats, S3Url};
 use crate::source::{self, Listing, ObjectFilter, ObjectRef, SkippedObjects};
 use crate::tables::Tables;
@@ -321,6 +320,7 @@ struct Worker {
     /// The delivery epoch being read, while one is.
     epoch: Option<Arc<EpochView>>,
     raw: Vec<u8>,
+    files: FileReader,
     parser: ObjectParser,
     /// `totals.acc.records.total` when progress was last told.
     records_reported: u64,
@@ -334,6 +334,7 @@ impl Worker {
             totals: Totals::new(cfg.cache_max_age),
             epoch: None,
             raw: Vec::new(),
+            files: FileReader::default(),
             parser: ObjectParser::new(cfg.max_object_bytes),
             records_reported: 0,
             occurrences: cfg.shard.is_some().then(Vec::new),
@@ -349,7 +350,10 @@ impl Worker {
     fn read_object(&mut self, obj: &ObjectRef, cfg: &AnalyzeConfig, progress: &Progress) {
         let mut raw = std::mem::take(&mut self.raw);
         let read = match obj.path() {
-            Some(path) => read_file(path, obj.size, &mut raw).map_err(ObjectError::Read),
+            Some(path) => self
+                .files
+                .read(path, obj.size, &mut raw)
+                .map_err(ObjectError::Read),
             None => Err(ObjectError::Fetch(
                 "an S3 object must be fetched first".to_owned(),
             )),
@@ -416,39 +420,6 @@ impl Worker {
             }
         }
         Ok(())
-    }
-}
-
-/// Reads the file at `path` into `buf` (a buffer kept from object to object, whose bytes
-/// past the returned length are left over from earlier files) and returns its length.
-///
-/// Open, one read, a read of 0, close: the fewest system calls a file can be read in. The
-/// buffer is grown to the listed size (and a byte, to see the end) when there is one, and
-/// doubled when a file fills it; day folders are listed without sizes (local::list_days),
-/// and then the buffer that held the largest file so far takes the next one whole.
-/// `File::read_to_end` into a cleared vector would stat the file to size it, or, without a
-/// hint, read in chunks from 8 KiB up.
-fn read_file(path: &Path, listed_size: u64, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-    const FIRST_BUFFER: usize = 64 * 1024;
-    let mut file = std::fs::File::open(path)?;
-    let wanted = usize::try_from(listed_size)
-        .unwrap_or(usize::MAX)
-        .saturating_add(1)
-        .max(FIRST_BUFFER);
-    if buf.len() < wanted {
-        buf.resize(wanted, 0);
-    }
-    let mut len = 0;
-    loop {
-        if len == buf.len() {
-            buf.resize(len.saturating_mul(2), 0);
-        }
-        match file.read(&mut buf[len..]) {
-            Ok(0) => return Ok(len),
-            Ok(n) => len += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
     }
 }
 
@@ -808,27 +779,6 @@ fn start(
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_file_listed_without_its_size_is_read_whole_into_the_kept_buffer() {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        // Larger than the first buffer, so it is grown while reading; then a smaller file,
-        // which must not be given the larger one's leftover bytes.
-        let large: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-        let small = b"{\"Records\":[]}".to_vec();
-        let (large_path, small_path) = (dir.path().join("large"), dir.path().join("small"));
-        std::fs::write(&large_path, &large).expect("write");
-        std::fs::write(&small_path, &small).expect("write");
-        let mut buf = Vec::new();
-        let n = read_file(&large_path, 0, &mut buf).expect("read");
-        assert_eq!(&buf[..n], &large[..]);
-        let n = read_file(&small_path, 0, &mut buf).expect("read");
-        assert_eq!(&buf[..n], &small[..]);
-        // A listed size that is wrong (the file changed since) still reads what is there.
-        let n = read_file(&large_path, 10, &mut buf).expect("read");
-        assert_eq!(n, large.len());
-        assert!(read_file(&dir.path().join("gone"), 0, &mut buf).is_err());
-    }
-
     use super::*;
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod fetch;
 pub mod layout;
 pub mod local;
+pub mod local_file;
 pub mod s3;
 
 use std::path::{Path, PathBuf};
