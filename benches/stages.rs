@@ -179,9 +179,10 @@ fn stages(c: &mut Criterion) {
     g.bench_function("parquet write (every file)", |b| {
         b.iter(|| {
             let rows = Rows::of(&acc);
-            let insights = KmsInsights::build(&acc, &rows, DEFAULT_PRICE_PER_10K_REQUESTS);
+            let quotas = Quotas::default();
+            let insights = KmsInsights::build(&acc, &rows, &quotas, DEFAULT_PRICE_PER_10K_REQUESTS);
             let output = OutputContext {
-                quotas: &Quotas::default(),
+                quotas: &quotas,
                 projection: insights.projection,
                 price_per_10k: insights.price_per_10k,
                 cache_max_age: insights.cache_max_age,
