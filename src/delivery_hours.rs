@@ -15,46 +15,77 @@
 //! peak (BENCHMARKS.md).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::dedup::epoch_of;
 use crate::progress::Progress;
-use crate::source::local::{self, DayFolder};
-use crate::source::{Listing, ObjectFilter, ObjectRef, SkippedObjects};
+use crate::source::local;
+use crate::source::s3::{DayLister, DayListing};
+use crate::source::{DayFolder, DayPlace, Listing, ObjectFilter, ObjectRef, SkippedObjects};
 use crate::time::SECONDS_PER_DAY;
 
 /// One delivery hour's objects (`None`: files without a delivery time, read first).
 pub type Hour = (Option<i64>, Vec<ObjectRef>);
 
+/// How far past the hour being read S3 day folders are asked for: the day after next once
+/// the reading is halfway through today. An hour is known in full (settled) once the day
+/// after it is listed, so this keeps a day of settled hours ahead of the reading for the
+/// fetcher, and one listing's round trips hidden behind half a day of reading; memory holds
+/// the objects of two or three days.
+const S3_DAYS_AHEAD: i64 = SECONDS_PER_DAY + SECONDS_PER_DAY / 2;
+
 pub struct DeliveryHours {
     /// Hours listed, oldest first, none read yet.
     ready: VecDeque<Hour>,
+    /// How many hours at the front of `ready` were handed to `settle` (known in full).
+    settled: usize,
+    /// The last hour handed to `settle`.
+    settled_through: Option<Option<i64>>,
     /// Day folders not listed yet, by day.
     days: VecDeque<DayFolder>,
+    /// Days whose S3 folders are being listed (by `lister`), by day.
+    asked: VecDeque<AskedDay>,
+    lister: Option<DayLister>,
     filter: ObjectFilter,
     /// The last hour handed out.
     last: Option<Option<i64>>,
     /// Files found in the day folders listed so far, and those the filters left out.
     pub listed: u64,
     pub skipped: SkippedObjects,
-    /// Objects listed after their delivery hour was read, read with the next hour.
+    /// Objects listed after their delivery hour was read (or handed to the fetcher), read
+    /// with a later hour.
     pub out_of_order: u64,
 }
 
+/// A day taken from `days` before it is due: its S3 folders' listing is under way, its
+/// local folders wait to be walked when it is due.
+struct AskedDay {
+    day: i64,
+    local: Vec<DayFolder>,
+    remote: Option<DayListing>,
+}
+
 impl DeliveryHours {
-    /// The hours of `objects` (in listing order), and `days` to list as the run goes.
+    /// The hours of `objects` (in listing order), and `days` to list as the run goes: local
+    /// folders on the run's threads, S3 folders by `lister`.
     pub fn new(
         mut objects: Vec<ObjectRef>,
         mut days: Vec<DayFolder>,
         filter: ObjectFilter,
+        lister: Option<DayLister>,
     ) -> DeliveryHours {
         // Stable: within an hour, objects keep their listing (key) order.
         objects.sort_by_key(|o| epoch_of(o.layout.delivered_at));
         days.sort_by_key(|d| d.day);
         DeliveryHours {
             ready: by_epoch(objects).into(),
+            settled: 0,
+            settled_through: None,
             days: days.into(),
+            asked: VecDeque::new(),
+            lister,
             filter,
             last: None,
             listed: 0,
@@ -63,75 +94,179 @@ impl DeliveryHours {
         }
     }
 
-    /// The hours listed so far, to hand their S3 objects to the fetcher (all of them, when
-    /// no day folder is left: S3 listings are not deferred).
-    pub fn listed_hours(&mut self) -> impl Iterator<Item = &mut Hour> {
-        self.ready.iter_mut()
-    }
-
     /// True when every hour has been handed out.
     pub fn is_empty(&self) -> bool {
-        self.ready.is_empty() && self.days.is_empty()
+        self.ready.is_empty() && self.days.is_empty() && self.asked.is_empty()
     }
 
-    /// True when every hour is listed.
-    pub fn all_listed(&self) -> bool {
-        self.days.is_empty()
-    }
-
-    /// The next hour to read, listing the day folders it may need first (on `pool`).
-    pub fn next(&mut self, pool: &rayon::ThreadPool, progress: &Progress) -> Result<Option<Hour>> {
+    /// The next hour to read, listing the day folders it may need first (local ones on
+    /// `pool`). Before it is handed out, `settle` is called, in order, on every hour that
+    /// no day folder left to list can add to: that one, and those after it that are known
+    /// in full too (the fetcher takes their S3 objects).
+    pub fn next(
+        &mut self,
+        pool: &rayon::ThreadPool,
+        progress: &Progress,
+        mut settle: impl FnMut(&mut Hour),
+    ) -> Result<Option<Hour>> {
+        self.ask_ahead();
+        self.take_listed_days(progress)?;
         while self.due() {
             self.list_next_day(pool, progress)?;
         }
+        self.settle(&mut settle);
         let next = self.ready.pop_front();
         if let Some((hour, _)) = &next {
+            self.settled = self.settled.saturating_sub(1);
             self.last = Some(*hour);
         }
         Ok(next)
     }
 
+    /// The first day not listed yet.
+    fn first_unlisted(&self) -> Option<i64> {
+        self.asked
+            .front()
+            .map(|a| a.day)
+            .or_else(|| self.days.front().map(|d| d.day))
+    }
+
     /// Whether the next day folder must be listed before the next hour is read.
     fn due(&self) -> bool {
-        let Some(folder) = self.days.front() else {
+        let Some(day) = self.first_unlisted() else {
             return false;
         };
         match self.ready.front() {
             None => true,
             Some((None, _)) => false,
-            Some((Some(hour), _)) => folder.day <= hour + SECONDS_PER_DAY,
+            Some((Some(hour), _)) => !settles_before(*hour, day),
         }
     }
 
-    /// Lists every folder of the next day, in parallel.
+    /// Hands the hours now known in full to `settle`, oldest first.
+    fn settle(&mut self, settle: &mut impl FnMut(&mut Hour)) {
+        let first_unlisted = self.first_unlisted();
+        while let Some(hour) = self.ready.get_mut(self.settled) {
+            let known = match (hour.0, first_unlisted) {
+                (Some(h), Some(day)) => settles_before(h, day),
+                _ => true,
+            };
+            if !known {
+                break;
+            }
+            settle(hour);
+            self.settled_through = Some(hour.0);
+            self.settled += 1;
+        }
+    }
+
+    /// Asks the lister for the S3 folders of the days up to [`S3_DAYS_AHEAD`] past the
+    /// reading.
+    fn ask_ahead(&mut self) {
+        let Some(lister) = &self.lister else {
+            return;
+        };
+        let reading = match (self.ready.front(), self.last) {
+            (Some(&(Some(h), _)), _) | (None, Some(Some(h))) => Some(h),
+            _ => None,
+        };
+        let Some(first) = self.days.front().map(|d| d.day) else {
+            return;
+        };
+        let horizon = reading.unwrap_or(first) + S3_DAYS_AHEAD;
+        while let Some(day) = self.days.front().map(|d| d.day).filter(|d| *d <= horizon) {
+            let n = self.days.iter().take_while(|d| d.day == day).count();
+            let (mut local, mut remote) = (Vec::new(), Vec::new());
+            for folder in self.days.drain(..n) {
+                match folder.place {
+                    DayPlace::S3 { bucket, prefix } => remote.push((bucket, prefix)),
+                    DayPlace::Local(_) => local.push(folder),
+                }
+            }
+            let remote = (!remote.is_empty()).then(|| lister.start(remote));
+            self.asked.push_back(AskedDay { day, local, remote });
+        }
+    }
+
+    /// Takes the days at the front whose S3 listing is in and that have no local folder (a
+    /// local folder is walked only when its day is due).
+    fn take_listed_days(&mut self, progress: &Progress) -> Result<()> {
+        while let Some(asked) = self.asked.front() {
+            let ready =
+                asked.local.is_empty() && asked.remote.as_ref().is_some_and(|r| !r.is_empty());
+            if !ready {
+                break;
+            }
+            if let Some(asked) = self.asked.pop_front() {
+                let listing = received(asked.remote)?;
+                self.take(listing, progress);
+            }
+        }
+        Ok(())
+    }
+
+    /// Lists every folder of the next day: local ones in parallel on `pool`, S3 ones by the
+    /// lister (waiting for its listing).
     fn list_next_day(&mut self, pool: &rayon::ThreadPool, progress: &Progress) -> Result<()> {
-        let Some(day) = self.days.front().map(|d| d.day) else {
+        if self.asked.is_empty()
+            && let Some(day) = self.days.front().map(|d| d.day)
+        {
+            let n = self.days.iter().take_while(|d| d.day == day).count();
+            let (local, remote): (Vec<DayFolder>, Vec<DayFolder>) = self
+                .days
+                .drain(..n)
+                .partition(|d| matches!(d.place, DayPlace::Local(_)));
+            let remote: Vec<(Arc<str>, String)> = remote
+                .into_iter()
+                .filter_map(|d| match d.place {
+                    DayPlace::S3 { bucket, prefix } => Some((bucket, prefix)),
+                    DayPlace::Local(_) => None,
+                })
+                .collect();
+            let remote = match (&self.lister, remote.is_empty()) {
+                (_, true) => None,
+                (Some(lister), false) => Some(lister.start(remote)),
+                (None, false) => anyhow::bail!("S3 day folders to list without an S3 session"),
+            };
+            self.asked.push_back(AskedDay { day, local, remote });
+        }
+        let Some(asked) = self.asked.pop_front() else {
             return Ok(());
         };
-        let n = self.days.iter().take_while(|d| d.day == day).count();
-        let folders: Vec<DayFolder> = self.days.drain(..n).collect();
         let mut listing = Listing::default();
-        pool.install(|| local::list_days(&folders, &self.filter, &mut listing))?;
+        if !asked.local.is_empty() {
+            pool.install(|| local::list_days(&asked.local, &self.filter, &mut listing))?;
+        }
+        self.take(listing, progress);
+        if asked.remote.is_some() {
+            let listing = received(asked.remote)?;
+            self.take(listing, progress);
+        }
+        Ok(())
+    }
+
+    /// Counts a day's listing and puts its objects into their hours.
+    fn take(&mut self, listing: Listing, progress: &Progress) {
         self.listed += listing.listed;
         self.skipped.add(&listing.skipped);
         progress.more_to_read(listing.objects.len() as u64);
         self.add(listing.objects);
-        Ok(())
     }
 
-    /// Puts newly listed objects into their hours; those of an hour already read go into the
-    /// next one.
+    /// Puts newly listed objects into their hours; those of an hour already read, or already
+    /// settled (its S3 objects handed to the fetcher), go into the first hour after those.
     fn add(&mut self, mut objects: Vec<ObjectRef>) {
         objects.sort_by_key(|o| epoch_of(o.layout.delivered_at));
+        let done = self.last.max(self.settled_through);
         for (hour, objects) in by_epoch(objects) {
-            match self.last {
-                // Its hour was read: the next one takes it (or, with none left, the same
-                // hour again, dedup::Dedup::open allows it).
-                Some(last) if hour <= last => {
+            match done {
+                // Its hour was read or settled: the next one takes it (or, with none left,
+                // the same hour again, dedup::Dedup::open allows it).
+                Some(done) if hour <= done => {
                     self.out_of_order += objects.len() as u64;
-                    match self.ready.front_mut() {
+                    match self.ready.get_mut(self.settled) {
                         Some((_, next)) => next.extend(objects),
-                        None => self.ready.push_back((last, objects)),
+                        None => self.ready.push_back((done, objects)),
                     }
                 }
                 _ => match self.ready.binary_search_by_key(&hour, |(h, _)| *h) {
@@ -140,6 +275,22 @@ impl DeliveryHours {
                 },
             }
         }
+    }
+}
+
+/// Whether every file of the delivery hour `hour` is listed once the days before `day` are:
+/// a file sits in its delivery day's folder, or (named up to a day before it) the next one.
+fn settles_before(hour: i64, day: i64) -> bool {
+    day > hour + SECONDS_PER_DAY
+}
+
+/// The listing a day's S3 lister sent (an empty one for a day without S3 folders).
+fn received(remote: Option<DayListing>) -> Result<Listing> {
+    match remote {
+        None => Ok(Listing::default()),
+        Some(rx) => rx
+            .recv()
+            .context("the listing of a day's S3 folders stopped before it ended")?,
     }
 }
 
@@ -236,14 +387,15 @@ mod tests {
         let mut listing = Listing::default();
         local::list_deferring_days(root, &ObjectFilter::default(), &mut listing).expect("listed");
         assert!(listing.objects.is_empty(), "every file is in a day folder");
-        let mut hours = DeliveryHours::new(listing.objects, listing.days, ObjectFilter::default());
+        let mut hours =
+            DeliveryHours::new(listing.objects, listing.days, ObjectFilter::default(), None);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(2)
             .build()
             .expect("a pool");
         let progress = Progress::new(false);
         let mut read = Vec::new();
-        while let Some((hour, objects)) = hours.next(&pool, &progress).expect("listed") {
+        while let Some((hour, objects)) = hours.next(&pool, &progress, |_| {}).expect("listed") {
             // "<account> <delivery time>" of each file.
             let names = objects
                 .iter()
@@ -311,5 +463,55 @@ mod tests {
         // that hour takes the stray file.
         assert_eq!(counts, vec![(h(1, 9), 1), (h(4, 9), 2), (h(4, 10), 1)]);
         assert_eq!((hours.listed, hours.out_of_order), (4, 1));
+    }
+
+    #[test]
+    fn an_hour_is_settled_once_the_day_after_it_is_listed_and_before_it_is_read() {
+        let root = tempfile::tempdir().expect("a folder");
+        let root = root.path();
+        log_file(root, "111122223333", "2026/03/01", "20260301T0905");
+        log_file(root, "111122223333", "2026/03/01", "20260301T2355");
+        // Named for the day before its folder: its hour is not known in full until day 2
+        // is listed.
+        log_file(root, "111122223333", "2026/03/02", "20260301T2359");
+        log_file(root, "111122223333", "2026/03/02", "20260302T0005");
+        log_file(root, "111122223333", "2026/03/03", "20260303T1000");
+        let mut listing = Listing::default();
+        local::list_deferring_days(root, &ObjectFilter::default(), &mut listing).expect("listed");
+        let mut hours =
+            DeliveryHours::new(listing.objects, listing.days, ObjectFilter::default(), None);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a pool");
+        let progress = Progress::new(false);
+        let h = |day: i64, hour: i64| Some(1_772_323_200 + (day - 1) * 86_400 + hour * 3600);
+        // Per call: the hours settled (with their file counts), then the hour read.
+        let mut calls = Vec::new();
+        loop {
+            let mut settled = Vec::new();
+            let next = hours
+                .next(&pool, &progress, |(hour, objects)| {
+                    settled.push((*hour, objects.len()));
+                })
+                .expect("listed");
+            let Some((hour, objects)) = next else {
+                assert!(settled.is_empty());
+                break;
+            };
+            calls.push((settled, (hour, objects.len())));
+        }
+        assert_eq!(
+            calls,
+            vec![
+                // Days 1 and 2 listed: day 1's hours are whole, 03-02 00:00 waits for day 3.
+                (vec![(h(1, 9), 1), (h(1, 23), 2)], (h(1, 9), 1)),
+                (vec![], (h(1, 23), 2)),
+                // Day 3 listed when 03-02 00:00 is next: nothing is left to list.
+                (vec![(h(2, 0), 1), (h(3, 10), 1)], (h(2, 0), 1)),
+                (vec![], (h(3, 10), 1)),
+            ]
+        );
+        assert_eq!((hours.listed, hours.out_of_order), (5, 0));
     }
 }

@@ -2,6 +2,7 @@
 //! tables, no locks on the hot path), merge, and hand the result to the writers.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -426,9 +427,9 @@ impl Worker {
 /// Lists the inputs into the objects to read. The S3 session, made at the first `s3://`
 /// input, is handed back to fetch with.
 ///
-/// With `defer_days`, local day folders are left for the run to list as it reaches them
-/// (delivery_hours): only a run that reads its listing in order, whole, and alone can, so
-/// not a shard's plan, a shard, or a run with `--state` (whose checkpoint is matched
+/// With `defer_days`, day folders (local and S3) are left for the run to list as it reaches
+/// them (delivery_hours): only a run that reads its listing in order, whole, and alone can,
+/// so not a shard's plan, a shard, or a run with `--state` (whose checkpoint is matched
 /// against the whole listing, resume).
 pub fn list_inputs(
     cfg: &AnalyzeConfig,
@@ -450,7 +451,7 @@ pub fn list_inputs(
                         s
                     }
                 };
-                source::s3::list(&s3, &url, &filter, &mut listing, progress)?;
+                source::s3::list(&s3, &url, &filter, &mut listing, progress, defer_days)?;
                 session = Some(s3);
             }
             // Folders are walked on `--threads` threads (source::local).
@@ -498,10 +499,7 @@ pub fn analyze(cfg: &AnalyzeConfig) -> Result<Analysis> {
         Some(state) => resume::load(&state.path, &run)?,
         None => None,
     };
-    // Day folders wait for the reading only when all inputs are local: S3 bodies are fetched
-    // ahead for the whole run, from a listing known in full (fetch).
-    let all_local = cfg.inputs.iter().all(|i| S3Url::parse(i).is_none());
-    let defer_days = all_local && cfg.state.is_none() && cfg.shard.is_none();
+    let defer_days = cfg.state.is_none() && cfg.shard.is_none();
     let (listing, session) = list_inputs(cfg, &progress, defer_days)?;
     analyze_listing(cfg, listing, session, checkpoint, progress)
 }
@@ -533,40 +531,29 @@ pub fn analyze_listing(
         listing.objects.iter().map(|o| o.size).sum(),
     );
     // Each delivery hour's objects in a vector of their own, dropped once the hour is read;
-    // day folders left unlisted are listed as the reading reaches them (delivery_hours).
+    // day folders left unlisted are listed as the reading reaches them (delivery_hours), S3
+    // ones in the background, a day or so ahead.
     let listed = listing.listed;
     let mut skipped = std::mem::take(&mut listing.skipped);
     let filter = object_filter(cfg);
+    let lister = session.as_ref().map(|s| s.day_lister(filter.clone()));
     let mut hours = DeliveryHours::new(
         std::mem::take(&mut listing.objects),
         std::mem::take(&mut listing.days),
         filter,
+        lister,
     );
-    // S3 bodies are fetched for the whole run, in reading order, as far ahead of the workers
-    // as `--s3-requests` allows (fetch): memory holds at most twice that many bodies. The S3
-    // objects move to the fetcher, which drops each once read; `--state` needs every object
-    // of an hour once it is read (resume), so with a state file they are copied instead.
-    // S3 inputs are listed whole (list_inputs), so every hour is known here.
-    let mut fetched: Vec<Option<flume::Receiver<Fetched>>> = match &session {
-        Some(session) if hours.all_listed() => {
-            let is_remote = |o: &ObjectRef| o.is_remote();
-            let remote = hours
-                .listed_hours()
-                .map(|(_, epoch)| {
-                    if saver.is_some() {
-                        epoch.iter().filter(|o| is_remote(o)).cloned().collect()
-                    } else {
-                        let (remote, local) =
-                            std::mem::take(epoch).into_iter().partition(is_remote);
-                        *epoch = local;
-                        remote
-                    }
-                })
-                .collect();
-            fetch::start(session, remote, cfg.max_object_bytes)
-        }
-        _ => Vec::new(),
-    };
+    // S3 bodies are fetched in reading order, as far ahead of the workers as
+    // `--s3-requests` allows (fetch): memory holds at most twice that many bodies. Each hour
+    // goes to the fetcher once it is known in full (delivery_hours settles it), while the
+    // later days are still being listed. The S3 objects move to the fetcher, which drops
+    // each once read; `--state` needs every object of an hour once it is read (resume), so
+    // with a state file they are copied instead.
+    let fetcher = session
+        .as_ref()
+        .map(|s| fetch::Fetcher::start(s, cfg.max_object_bytes));
+    let mut fetching: VecDeque<Option<flume::Receiver<Fetched>>> = VecDeque::new();
+    let copy_remote = saver.is_some();
     // Exactly one worker per thread, for the whole run, each taking the next object of the
     // epoch from a shared counter (local files) or channel (S3 bodies): memory is (threads x
     // buffers of the largest object) + aggregates, whatever the count of objects, and a slow
@@ -579,8 +566,17 @@ pub fn analyze_listing(
     let mut decided = Tables::new(cfg.cache_max_age);
     let mut closed = closing(cfg, &progress);
     let mut k = 0;
-    while let Some((hour, epoch)) = hours.next(&pool, &progress)? {
-        let fetched = fetched.get_mut(k).and_then(Option::take);
+    while let Some((hour, epoch)) = hours.next(&pool, &progress, |hour| {
+        if let Some(fetcher) = &fetcher {
+            fetching.push_back(fetcher.add(remote_of(hour, copy_remote)));
+        }
+    })? {
+        // Every hour handed out was settled first, so its channel is at the front.
+        let fetched = if fetcher.is_some() {
+            fetching.pop_front().flatten()
+        } else {
+            None
+        };
         let view = dedup.open(hour, &mut decided);
         let next = AtomicUsize::new(0);
         pool.broadcast(|ctx| {
@@ -701,6 +697,20 @@ pub fn analyze_listing(
         merge: None,
         closed,
     })
+}
+
+/// The S3 objects of `hour`, for the fetcher: moved out of it, or copied when the hour's
+/// objects are needed once it is read (`--state`).
+fn remote_of((_, objects): &mut crate::delivery_hours::Hour, copy: bool) -> Vec<ObjectRef> {
+    if copy {
+        objects.iter().filter(|o| o.is_remote()).cloned().collect()
+    } else {
+        let (remote, local) = std::mem::take(objects)
+            .into_iter()
+            .partition(ObjectRef::is_remote);
+        *objects = local;
+        remote
+    }
 }
 
 /// The spill of closed hours, in a plain run. A `--state` checkpoint and a shard's partial

@@ -215,6 +215,87 @@ fn a_time_window_prunes_the_days_listed_and_the_files_fetched() {
 }
 
 #[test]
+fn day_folders_are_listed_as_the_reading_nears_them_while_earlier_days_are_fetched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trail = dir.path().join("trail");
+    let shape = [
+        "--seed",
+        "11",
+        "--hours",
+        "96",
+        "--accounts",
+        "1",
+        "--regions",
+        "2",
+    ];
+    gen_trail(&trail, 200, &shape);
+    // A file named for 03-01 23:xx, moved into the next day's folder: its hour is read
+    // whole and once all the same (delivery_hours lists a day before its hour is read).
+    let moved = walkdir::WalkDir::new(&trail)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.expect("walk"))
+        .find(|e| {
+            let p = e.path().to_string_lossy();
+            p.contains("/CloudTrail/") && p.contains("/2026/03/01/") && p.contains("T23")
+        })
+        .expect("a file delivered at 23:xx on day 1");
+    let day_1 = moved.path().parent().expect("its day folder");
+    let day_2 = day_1.with_file_name("02");
+    std::fs::rename(moved.path(), day_2.join(moved.file_name())).expect("moved");
+    let bucket = bucket("days");
+    upload_dir(&bucket, &trail.join("AWSLogs"), "AWSLogs/");
+    let proxy = FaultProxy::start(&server().endpoint, |_, _| Fault::Pass);
+    let (from_disk, from_s3) = (dir.path().join("disk"), dir.path().join("s3"));
+    analyze(&[&trail], &from_disk, &[]);
+    analyze_s3(
+        &format!("s3://{bucket}"),
+        &proxy.endpoint,
+        &from_s3,
+        &["--s3-requests", "2", "--threads", "2"],
+    );
+    assert_same_parquet(&from_disk, &from_s3);
+    let (disk, s3) = (summary(&from_disk), summary(&from_s3));
+    assert_eq!(s3["records"], disk["records"]);
+    assert_eq!(s3["objects"]["read"], disk["objects"]["read"]);
+    assert_eq!(n(&s3["objects"]["listed"]), log_files_under(&trail, &["/"]));
+    assert_eq!(s3["s3"]["get_requests"], s3["objects"]["read"]);
+
+    let log = proxy.log.lock().expect("log");
+    let is_list = |path: &str| path.contains("list-type=");
+    // A day folder is listed whole, without a delimiter; the folders above it with one.
+    let day_listing = |path: &str, day: &str| {
+        is_list(path) && !path.contains("delimiter=") && path.contains(&day.replace('/', "%2F"))
+    };
+    let first_get = log
+        .iter()
+        .position(|(r, _)| r.method == "GET" && !is_list(&r.path))
+        .expect("objects fetched");
+    let last_day = log
+        .iter()
+        .position(|(r, _)| day_listing(&r.path, "2026/03/05/"))
+        .expect("the last day listed");
+    assert!(
+        first_get < last_day,
+        "the first GET (request {first_get}) waited for the last day's listing (request {last_day})"
+    );
+    // Each day folder of the trail (2 regions x 4 or 5 days: the last hour's files are
+    // delivered on 03-05 where it has any) listed once.
+    let day_folders = walkdir::WalkDir::new(&trail)
+        .into_iter()
+        .map(|e| e.expect("walk"))
+        .filter(|e| e.file_type().is_dir() && e.depth() == 7)
+        .filter(|e| e.path().to_string_lossy().contains("/CloudTrail/"))
+        .count();
+    assert!(day_folders >= 9, "{day_folders} day folders");
+    let days_listed = log
+        .iter()
+        .filter(|(r, _)| day_listing(&r.path, "2026/03/0"))
+        .count();
+    assert_eq!(days_listed, day_folders);
+}
+
+#[test]
 fn organization_trail_from_s3_with_account_and_region_filters() {
     let dir = tempfile::tempdir().expect("tempdir");
     let trail = dir.path().join("trail");

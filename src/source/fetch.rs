@@ -43,56 +43,61 @@ pub struct Fetched {
     pub slot: OwnedSemaphorePermit,
 }
 
-/// Starts fetching every group of `groups` (a delivery hour's S3 objects each), in order.
-/// Returns one channel per group, `None` for an empty one; a channel closes once each of its
-/// group's objects has been handed over.
-pub fn start(
-    session: &S3Session,
-    groups: Vec<Vec<ObjectRef>>,
-    max_object_bytes: u64,
-) -> Vec<Option<flume::Receiver<Fetched>>> {
-    let mut receivers = Vec::with_capacity(groups.len());
-    let mut senders = Vec::with_capacity(groups.len());
-    for group in groups {
-        if group.is_empty() {
-            receivers.push(None);
-        } else {
-            // Unbounded: the slots bound what can be in it.
-            let (tx, rx) = flume::unbounded();
-            receivers.push(Some(rx));
-            senders.push((group, tx));
-        }
-    }
-    let in_flight = session.stats.requests_in_flight.max(1);
-    let requests = Arc::new(Semaphore::new(in_flight));
-    let bodies = Arc::new(Semaphore::new(2 * in_flight));
-    let client = session.client.clone();
-    let stats = session.stats.clone();
-    session.runtime.spawn(async move {
-        // In reading order, so an hour's objects all hold places before any of a later
-        // hour's do: the hour being read can always finish, whatever the later ones hold.
-        for (group, tx) in senders {
-            for object in group {
-                if tx.is_disconnected() {
-                    // The run stopped reading (an error): fetch nothing more for it.
-                    return;
+/// The run's fetcher: groups of objects (a delivery hour's S3 objects each) are added in
+/// reading order as their hours are known in full, and fetched in that order.
+pub struct Fetcher {
+    groups: flume::Sender<(Vec<ObjectRef>, flume::Sender<Fetched>)>,
+}
+
+impl Fetcher {
+    /// Starts the fetcher on the session's runtime; it stops once dropped and drained.
+    pub fn start(session: &S3Session, max_object_bytes: u64) -> Fetcher {
+        let (groups, queued) = flume::unbounded::<(Vec<ObjectRef>, flume::Sender<Fetched>)>();
+        let in_flight = session.stats.requests_in_flight.max(1);
+        let requests = Arc::new(Semaphore::new(in_flight));
+        let bodies = Arc::new(Semaphore::new(2 * in_flight));
+        let client = session.client.clone();
+        let stats = session.stats.clone();
+        session.runtime.spawn(async move {
+            // In reading order, so an hour's objects all hold places before any of a later
+            // hour's do: the hour being read can always finish, whatever the later ones hold.
+            while let Ok((group, tx)) = queued.recv_async().await {
+                for object in group {
+                    if tx.is_disconnected() {
+                        // The run stopped reading (an error): fetch nothing more for it.
+                        return;
+                    }
+                    let Ok(slot) = bodies.clone().acquire_owned().await else {
+                        return;
+                    };
+                    let Ok(request) = requests.clone().acquire_owned().await else {
+                        return;
+                    };
+                    let (client, stats, tx) = (client.clone(), stats.clone(), tx.clone());
+                    tokio::spawn(async move {
+                        let body = fetch(&client, &stats, &object, max_object_bytes).await;
+                        drop(request);
+                        let _ = tx.send(Fetched { object, body, slot });
+                    });
                 }
-                let Ok(slot) = bodies.clone().acquire_owned().await else {
-                    return;
-                };
-                let Ok(request) = requests.clone().acquire_owned().await else {
-                    return;
-                };
-                let (client, stats, tx) = (client.clone(), stats.clone(), tx.clone());
-                tokio::spawn(async move {
-                    let body = fetch(&client, &stats, &object, max_object_bytes).await;
-                    drop(request);
-                    let _ = tx.send(Fetched { object, body, slot });
-                });
             }
+        });
+        Fetcher { groups }
+    }
+
+    /// Queues `group` behind the groups added before. Returns the channel its objects
+    /// come on, `None` for an empty group; it closes once each of them has been handed
+    /// over.
+    pub fn add(&self, group: Vec<ObjectRef>) -> Option<flume::Receiver<Fetched>> {
+        if group.is_empty() {
+            return None;
         }
-    });
-    receivers
+        // Unbounded: the slots bound what can be in it.
+        let (tx, rx) = flume::unbounded();
+        // Sent while the fetcher runs: it stops only once this sender is dropped.
+        let _ = self.groups.send((group, tx));
+        Some(rx)
+    }
 }
 
 async fn fetch(

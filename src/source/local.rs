@@ -8,7 +8,10 @@ use rayon::prelude::*;
 use super::layout::{
     LayoutStrings, ObjectKind, classify, classify_sharing, has_trail_extension, number,
 };
-use super::{Etag, Listed, Listing, ObjectFilter, ObjectRef, SkippedObjects, admit, wanted};
+use super::{
+    DayFolder, DayPlace, Etag, Listed, Listing, ObjectFilter, ObjectRef, SkippedObjects, admit,
+    wanted,
+};
 
 /// Adds what `input` holds to `listing`.
 ///
@@ -32,8 +35,8 @@ pub fn list_deferring_days(
     list_walking(input, filter, listing, true)
 }
 
-/// Lists `days` (folders [`list_deferring_days`] left), in parallel on the current rayon
-/// pool, into `listing`, in their order.
+/// Lists the local ones of `days` (folders [`list_deferring_days`] left), in parallel on the
+/// current rayon pool, into `listing`, in their order.
 ///
 /// Their files are not stat'ed: their size is 0 in the listing (the reader takes the file
 /// whole, whatever its size) and they have no stand-in ETag. Only a run with neither
@@ -43,7 +46,10 @@ pub fn list_deferring_days(
 pub fn list_days(days: &[DayFolder], filter: &ObjectFilter, listing: &mut Listing) -> Result<()> {
     let walked: Vec<Walked> = days
         .par_iter()
-        .map(|d| walk(&d.path, filter, Walk::DayUnsized))
+        .filter_map(|d| match &d.place {
+            DayPlace::Local(path) => Some(walk(path, filter, Walk::DayUnsized)),
+            DayPlace::S3 { .. } => None,
+        })
         .collect::<Result<_>>()?;
     let mut all = Walked::default();
     for w in walked {
@@ -51,14 +57,6 @@ pub fn list_days(days: &[DayFolder], filter: &ObjectFilter, listing: &mut Listin
     }
     join(all, listing);
     Ok(())
-}
-
-/// A folder of one delivery day, not listed yet.
-#[derive(Debug, Clone)]
-pub struct DayFolder {
-    /// The day's first second (UTC), from the folder's name.
-    pub day: i64,
-    path: std::path::PathBuf,
 }
 
 /// The day a folder named like CloudTrail's `YYYY/MM/DD` stands for: its first second.
@@ -183,7 +181,10 @@ fn walk(dir: &Path, filter: &ObjectFilter, how: Walk) -> Result<Walked> {
             let path = e.path();
             match day_of_folder(&path).filter(|_| how == Walk::DeferDays) {
                 Some(day) => Ok(Walked {
-                    days: vec![DayFolder { day, path }],
+                    days: vec![DayFolder {
+                        day,
+                        place: DayPlace::Local(path),
+                    }],
                     ..Walked::default()
                 }),
                 None => walk(&path, filter, how),

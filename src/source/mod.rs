@@ -253,8 +253,28 @@ pub struct Listing {
     pub listed: u64,
     pub objects: Vec<ObjectRef>,
     pub skipped: SkippedObjects,
-    /// Local day folders not listed yet (local::list_deferring_days), in walk order.
-    pub days: Vec<local::DayFolder>,
+    /// Day folders not listed yet (local::list_deferring_days, s3::list), in walk order.
+    pub days: Vec<DayFolder>,
+}
+
+/// A folder of one delivery day, not listed yet: the run lists it as its reading comes
+/// within a day of it (delivery_hours).
+#[derive(Debug, Clone)]
+pub struct DayFolder {
+    /// The day's first second (UTC), from the folder's name.
+    pub day: i64,
+    pub place: DayPlace,
+}
+
+/// Where a day folder is.
+#[derive(Debug, Clone)]
+pub enum DayPlace {
+    Local(PathBuf),
+    /// The day's prefix (`.../YYYY/MM/DD/`) in `bucket`.
+    S3 {
+        bucket: Arc<str>,
+        prefix: String,
+    },
 }
 
 /// A listed object, before it is classified.
