@@ -11,6 +11,10 @@
 //! - `GET` and `HEAD /BUCKET/KEY` (GetObject, HeadObject), with a `Range: bytes=` header
 //!   answered 206 as DuckDB's httpfs asks for it; a missing key is 404 NoSuchKey.
 //!
+//! With `S3_FILE_SERVER_FIRST_GET=FILE` in its environment, it writes the time (Unix
+//! seconds) of the first GetObject it answers into FILE: how long a reader waited before it
+//! fetched anything (`scripts/bench-org-listing.py --analyze`).
+//!
 //! Signatures are not checked (it is a benchmark on loopback). The ETag is made from the
 //! file's size and modification time, not its MD5: computing an MD5 on every GET is what
 //! makes s3s-fs spend about as much CPU serving a trail as the reader spends decoding it,
@@ -276,7 +280,25 @@ fn list(req: &Request, bucket_dir: &Path, out: &mut TcpStream) -> std::io::Resul
 }
 
 /// GetObject and HeadObject, whole or one byte range.
+/// Writes the time of the first GetObject where `S3_FILE_SERVER_FIRST_GET` says, once.
+fn note_first_get() {
+    static NOTED: std::sync::Once = std::sync::Once::new();
+    NOTED.call_once(|| {
+        if let Some(file) = std::env::var_os("S3_FILE_SERVER_FIRST_GET") {
+            let now = std::time::SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            if let Err(e) = std::fs::write(&file, format!("{now:.6}\n")) {
+                eprintln!("s3_file_server: cannot write the first GET's time: {e}");
+            }
+        }
+    });
+}
+
 fn object(req: &Request, path: &Path, out: &mut TcpStream) -> std::io::Result<()> {
+    if req.method == "GET" {
+        note_first_get();
+    }
     let Ok(mut file) = File::open(path) else {
         return error(out, "404 Not Found", "NoSuchKey", req);
     };
