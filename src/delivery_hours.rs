@@ -14,10 +14,8 @@
 //! organization trail lists 691,191 files, whose listing all at once was the run's heap
 //! peak (BENCHMARKS.md).
 
-use std::collections::VecDeque;
-use std::sync::Arc;
-
 use anyhow::{Context, Result};
+use std::collections::VecDeque;
 
 use crate::dedup::epoch_of;
 use crate::progress::Progress;
@@ -109,7 +107,7 @@ impl DeliveryHours {
         progress: &Progress,
         mut settle: impl FnMut(&mut Hour),
     ) -> Result<Option<Hour>> {
-        self.ask_ahead();
+        self.ask_ahead()?;
         self.take_listed_days(progress)?;
         while self.due() {
             self.list_next_day(pool, progress)?;
@@ -162,30 +160,45 @@ impl DeliveryHours {
 
     /// Asks the lister for the S3 folders of the days up to [`S3_DAYS_AHEAD`] past the
     /// reading.
-    fn ask_ahead(&mut self) {
-        let Some(lister) = &self.lister else {
-            return;
-        };
+    fn ask_ahead(&mut self) -> Result<()> {
+        if self.lister.is_none() {
+            return Ok(());
+        }
         let reading = match (self.ready.front(), self.last) {
             (Some(&(Some(h), _)), _) | (None, Some(Some(h))) => Some(h),
             _ => None,
         };
         let Some(first) = self.days.front().map(|d| d.day) else {
-            return;
+            return Ok(());
         };
         let horizon = reading.unwrap_or(first) + S3_DAYS_AHEAD;
-        while let Some(day) = self.days.front().map(|d| d.day).filter(|d| *d <= horizon) {
-            let n = self.days.iter().take_while(|d| d.day == day).count();
-            let (mut local, mut remote) = (Vec::new(), Vec::new());
-            for folder in self.days.drain(..n) {
-                match folder.place {
-                    DayPlace::S3 { bucket, prefix } => remote.push((bucket, prefix)),
-                    DayPlace::Local(_) => local.push(folder),
-                }
-            }
-            let remote = (!remote.is_empty()).then(|| lister.start(remote));
-            self.asked.push_back(AskedDay { day, local, remote });
+        while self.days.front().is_some_and(|d| d.day <= horizon) {
+            self.ask_next_day()?;
         }
+        Ok(())
+    }
+
+    /// Moves the next day's folders from `days` to `asked`, starting the listing of its S3
+    /// ones.
+    fn ask_next_day(&mut self) -> Result<()> {
+        let Some(day) = self.days.front().map(|d| d.day) else {
+            return Ok(());
+        };
+        let n = self.days.iter().take_while(|d| d.day == day).count();
+        let (mut local, mut remote) = (Vec::new(), Vec::new());
+        for folder in self.days.drain(..n) {
+            match folder.place {
+                DayPlace::S3 { bucket, prefix } => remote.push((bucket, prefix)),
+                DayPlace::Local(_) => local.push(folder),
+            }
+        }
+        let remote = match (&self.lister, remote.is_empty()) {
+            (_, true) => None,
+            (Some(lister), false) => Some(lister.start(remote)),
+            (None, false) => anyhow::bail!("S3 day folders to list without an S3 session"),
+        };
+        self.asked.push_back(AskedDay { day, local, remote });
+        Ok(())
     }
 
     /// Takes the days at the front whose S3 listing is in and that have no local folder (a
@@ -208,27 +221,8 @@ impl DeliveryHours {
     /// Lists every folder of the next day: local ones in parallel on `pool`, S3 ones by the
     /// lister (waiting for its listing).
     fn list_next_day(&mut self, pool: &rayon::ThreadPool, progress: &Progress) -> Result<()> {
-        if self.asked.is_empty()
-            && let Some(day) = self.days.front().map(|d| d.day)
-        {
-            let n = self.days.iter().take_while(|d| d.day == day).count();
-            let (local, remote): (Vec<DayFolder>, Vec<DayFolder>) = self
-                .days
-                .drain(..n)
-                .partition(|d| matches!(d.place, DayPlace::Local(_)));
-            let remote: Vec<(Arc<str>, String)> = remote
-                .into_iter()
-                .filter_map(|d| match d.place {
-                    DayPlace::S3 { bucket, prefix } => Some((bucket, prefix)),
-                    DayPlace::Local(_) => None,
-                })
-                .collect();
-            let remote = match (&self.lister, remote.is_empty()) {
-                (_, true) => None,
-                (Some(lister), false) => Some(lister.start(remote)),
-                (None, false) => anyhow::bail!("S3 day folders to list without an S3 session"),
-            };
-            self.asked.push_back(AskedDay { day, local, remote });
+        if self.asked.is_empty() {
+            self.ask_next_day()?;
         }
         let Some(asked) = self.asked.pop_front() else {
             return Ok(());
@@ -383,16 +377,23 @@ mod tests {
     /// An hour read: its hour, its files, and the day folders then still unlisted.
     type Read = (Option<i64>, Vec<String>, usize);
 
-    fn read_all(root: &Path) -> (Vec<Read>, DeliveryHours) {
+    /// The delivery hours of the trail under `root`, every file in a day folder left for
+    /// later, and the threads to list them on.
+    fn deferred(root: &Path) -> (DeliveryHours, rayon::ThreadPool) {
         let mut listing = Listing::default();
         local::list_deferring_days(root, &ObjectFilter::default(), &mut listing).expect("listed");
         assert!(listing.objects.is_empty(), "every file is in a day folder");
-        let mut hours =
+        let hours =
             DeliveryHours::new(listing.objects, listing.days, ObjectFilter::default(), None);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(2)
             .build()
             .expect("a pool");
+        (hours, pool)
+    }
+
+    fn read_all(root: &Path) -> (Vec<Read>, DeliveryHours) {
+        let (mut hours, pool) = deferred(root);
         let progress = Progress::new(false);
         let mut read = Vec::new();
         while let Some((hour, objects)) = hours.next(&pool, &progress, |_| {}).expect("listed") {
@@ -476,14 +477,7 @@ mod tests {
         log_file(root, "111122223333", "2026/03/02", "20260301T2359");
         log_file(root, "111122223333", "2026/03/02", "20260302T0005");
         log_file(root, "111122223333", "2026/03/03", "20260303T1000");
-        let mut listing = Listing::default();
-        local::list_deferring_days(root, &ObjectFilter::default(), &mut listing).expect("listed");
-        let mut hours =
-            DeliveryHours::new(listing.objects, listing.days, ObjectFilter::default(), None);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .expect("a pool");
+        let (mut hours, pool) = deferred(root);
         let progress = Progress::new(false);
         let h = |day: i64, hour: i64| Some(1_772_323_200 + (day - 1) * 86_400 + hour * 3600);
         // Per call: the hours settled (with their file counts), then the hour read.

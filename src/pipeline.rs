@@ -571,12 +571,8 @@ pub fn analyze_listing(
             fetching.push_back(fetcher.add(remote_of(hour, copy_remote)));
         }
     })? {
-        // Every hour handed out was settled first, so its channel is at the front.
-        let fetched = if fetcher.is_some() {
-            fetching.pop_front().flatten()
-        } else {
-            None
-        };
+        // Every hour handed out was settled first, so its channel (if any) is at the front.
+        let fetched = fetching.pop_front().flatten();
         let view = dedup.open(hour, &mut decided);
         let next = AtomicUsize::new(0);
         pool.broadcast(|ctx| {

@@ -542,7 +542,7 @@ impl DayLister {
         let limit = self.stats.requests_in_flight.max(1);
         let mut waiting = folders.into_iter();
         let mut running = JoinSet::new();
-        let mut found: Vec<(Arc<str>, Vec<Found>)> = Vec::new();
+        let mut found: Vec<(Arc<str>, Folder, Vec<Found>)> = Vec::new();
         loop {
             while running.len() < limit
                 && let Some((bucket, prefix)) = waiting.next()
@@ -563,22 +563,14 @@ impl DayLister {
             let (bucket, listed) = done.context("a listing task failed")?;
             let listed = listed
                 .map_err(|e| describe_list_error(&self.endpoint, &self.region, &bucket, &e))?;
-            found.push((bucket, listed.objects));
+            found.push((bucket, listed.folder, listed.objects));
         }
-        // Key order: the buckets' names, then their keys (each folder's own come sorted).
-        found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // Key order: no day folder's prefix starts another's, and S3 lists a folder's keys in
+        // order, so the folders sorted by bucket and prefix give every key in order.
+        found.sort_unstable_by(|a, b| (&a.0, &a.1.prefix).cmp(&(&b.0, &b.1.prefix)));
         let mut listing = Listing::default();
-        let mut i = 0;
-        while i < found.len() {
-            let bucket = Arc::clone(&found[i].0);
-            let n = found[i..].iter().take_while(|(b, _)| *b == bucket).count();
-            let mut objects: Vec<Found> = found[i..i + n]
-                .iter_mut()
-                .flat_map(|(_, o)| std::mem::take(o))
-                .collect();
-            objects.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        for (bucket, _, objects) in found {
             admit_found(objects, &bucket, &self.filter, &mut listing);
-            i += n;
         }
         Ok(listing)
     }
